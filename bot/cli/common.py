@@ -1,0 +1,72 @@
+"""What every command shares: loading settings, opening the app, reporting errors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from bot.app import App, open_app
+from bot.logs import configure_logging, secrets_of
+from bot.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class GlobalOptions:
+    config: Path | None = None
+    database: str | None = None
+    log_format: str | None = None
+    log_level: str | None = None
+
+
+def options(ctx: typer.Context) -> GlobalOptions:
+    root = ctx.find_root()
+    if not isinstance(root.obj, GlobalOptions):
+        root.obj = GlobalOptions()
+    return root.obj
+
+
+def settings(ctx: typer.Context) -> Settings:
+    """Load settings once per invocation and configure logging with the secrets to mask."""
+    root = ctx.find_root()
+    cached = root.meta.get("relais.settings")
+    if cached is not None:
+        return cached
+    opts = options(ctx)
+    config = opts.config or (Path(os.environ["RELAIS_CONFIG"]) if os.environ.get("RELAIS_CONFIG") else None)
+    loaded = load_settings(
+        config,
+        env=os.environ,
+        database_url=opts.database,
+        log_format=opts.log_format,
+        log_level=opts.log_level,
+    )
+    configure_logging(loaded.log_level, loaded.log_format, secrets_of(loaded))
+    root.meta["relais.settings"] = loaded
+    return loaded
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def with_app(ctx: typer.Context, work: Callable[[App], Awaitable[T]], *, check_schema: bool = True) -> T:
+    """Open the app (engine, schema check), run ``work`` with it, close everything."""
+    loaded = settings(ctx)
+
+    async def main() -> T:
+        async with open_app(loaded, check_schema=check_schema) as app:
+            return await work(app)
+
+    return run(main())

@@ -1,0 +1,84 @@
+"""Every exception Relais raises on purpose derives from :class:`RelaisError`.
+
+The tree::
+
+    RelaisError                      exit code 1 unless stated
+    ├── ConfigError                  exit 2: bad file, key, value or missing secret
+    ├── UsageError                   exit 2: a command was called wrongly
+    ├── StoreError                   the database failed or refused
+    │   ├── DatabaseUnavailable      cannot connect, or locked
+    │   ├── SchemaBehind             the database is behind the migrations' head
+    │   └── NotFound                 a row named by the user does not exist
+    ├── IngestError                  a source could not be fetched or parsed
+    │   ├── FetchError               network, HTTP status, size cap
+    │   └── ParseError               nothing usable in the bytes
+    ├── FormatError                  a post cannot be rendered for a profile
+    └── PublishError                 a platform call failed (classified in ``bot.publish``)
+        ├── RetryableError           429, timeouts, network, 5xx: try again later
+        └── PermanentError           400, 401/403, 404, 422: never resent unchanged
+
+Messages are meant for the person at the terminal: one line, what is wrong and, when
+there is one, the command that fixes it. They never contain a secret.
+"""
+
+from __future__ import annotations
+
+
+class RelaisError(Exception):
+    """Root of every error Relais raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(RelaisError):
+    exit_code = 2
+
+
+class UsageError(RelaisError):
+    exit_code = 2
+
+
+class StoreError(RelaisError):
+    pass
+
+
+class DatabaseUnavailable(StoreError):
+    pass
+
+
+class SchemaBehind(StoreError):
+    pass
+
+
+class NotFound(StoreError):
+    pass
+
+
+class IngestError(RelaisError):
+    pass
+
+
+class FetchError(IngestError):
+    pass
+
+
+class ParseError(IngestError):
+    pass
+
+
+class FormatError(RelaisError):
+    pass
+
+
+class PublishError(RelaisError):
+    pass
+
+
+class RetryableError(PublishError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(PublishError):
+    pass

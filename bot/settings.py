@@ -1,0 +1,331 @@
+"""Configuration: TOML file → ``RELAIS_*`` environment → CLI flags (last one wins).
+
+Nothing here reads ``os.environ`` by itself: :func:`load_settings` takes the environment
+as an argument, so tests and the composition root say exactly what they pass in.
+Secrets are ``SecretStr``: their repr and ``str`` are masked, and error messages built
+here never quote a value.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources import InitSettingsSource
+
+from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///relais.db"
+TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _read_secret(value: SecretStr | None, file: Path | None, env_name: str | None,
+                 env: Mapping[str, str], where: str) -> SecretStr | None:
+    """Resolve a secret from, in order: an environment variable, a file, the TOML itself."""
+    if env_name:
+        if env_name not in env:
+            raise ValueError(f"environment variable {env_name} named by {where}.token_env is not set")
+        return SecretStr(env[env_name].strip())
+    if file is not None:
+        try:
+            return SecretStr(file.expanduser().read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ValueError(f"cannot read {where}.token_file {file}: {exc.strerror}") from None
+    return value
+
+
+class TelegramSettings(_Strict):
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    api_base_url: str = TELEGRAM_API_BASE_URL
+    bot_username: str | None = None
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    allow_paid_broadcast: bool = False
+
+    @field_validator("api_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _check_http_url(value)
+
+
+class ProfileSettings(_Strict):
+    """How one channel's posts look. ``bot.format`` turns this into its own ``Profile``."""
+
+    max_length: int | None = Field(default=None, ge=50, description="excerpt length; None = platform limit")
+    hashtag_style: Literal["trailing", "inline"] = "trailing"
+    max_hashtags: int = Field(default=5, ge=0, le=30)
+    prefer_image: bool = False
+    utm: str | None = None
+    read_more: bool = True
+    content_warnings: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="topic → tags that trigger a Mastodon content warning naming the topic",
+    )
+
+
+class ChannelSettings(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    platform: Literal["telegram", "mastodon"]
+    chat: str | None = None  # Telegram: @name or numeric id
+    instance_url: str | None = None  # Mastodon
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    token_env: str | None = None
+    profile: str | None = None
+    slots: list[time] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    visibility: Literal["public", "unlisted", "private", "direct"] = "public"
+    enabled: bool = True
+
+    @field_validator("instance_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _check_http_url(value)
+
+    @field_validator("chat")
+    @classmethod
+    def _chat(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,20}", value):
+            raise ValueError("must be @channelname or a numeric chat id")
+        return value
+
+    @model_validator(mode="after")
+    def _platform_fields(self) -> ChannelSettings:
+        if self.platform == "telegram" and not self.chat:
+            raise ValueError("a telegram channel needs chat = \"@name\" or a numeric id")
+        if self.platform == "mastodon" and not self.instance_url:
+            raise ValueError("a mastodon channel needs instance_url")
+        return self
+
+
+class FeedSettings(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    url: str
+    policy: Literal["queue", "draft"] = "queue"
+    interval_minutes: int = Field(default=30, ge=1)
+    first_import_max_age_days: int = Field(default=7, ge=0)
+
+
+class AccessSettings(_Strict):
+    admins: list[int] = Field(default_factory=list)
+    authors: list[int] = Field(default_factory=list)
+
+
+class ScheduleSettings(_Strict):
+    catch_up_grace_minutes: int = Field(default=60, ge=0, description="missed slots published late within this")
+    sweep_seconds: int = Field(default=30, ge=1)
+
+
+# Filled by load_settings for the duration of one construction (see settings_customise_sources).
+_toml_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("toml_data", default={})
+_environ: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("environ", default={})
+
+
+class _MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' env source, reading the mapping given to load_settings."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {k.lower(): v for k, v in _environ.get().items()}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RELAIS_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = "Europe/Paris"
+    default_language: str = Field(default="fr", pattern=r"^[a-z]{2,3}$")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    telegram: TelegramSettings = TelegramSettings()
+    profiles: dict[str, ProfileSettings] = Field(default_factory=dict)
+    channels: list[ChannelSettings] = Field(default_factory=list)
+    feeds: list[FeedSettings] = Field(default_factory=list)
+    access: AccessSettings = AccessSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            _MappingEnvSource(settings_cls),
+            InitSettingsSource(settings_cls, init_kwargs=_toml_data.get()),
+        )
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        if not re.match(r"^(sqlite(\+aiosqlite)?|postgres(ql)?(\+asyncpg)?)://", value):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return normalize_database_url(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Settings:
+        names = [c.name for c in self.channels]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"channel names must be unique: {', '.join(sorted(duplicates))}")
+        for channel in self.channels:
+            if channel.profile and channel.profile not in self.profiles:
+                raise ValueError(f"channel {channel.name!r} names unknown profile {channel.profile!r}")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def profile_for(self, channel: ChannelSettings) -> ProfileSettings:
+        return self.profiles[channel.profile] if channel.profile else ProfileSettings()
+
+    def require_telegram_token(self) -> SecretStr:
+        if self.telegram.token is None:
+            raise ConfigError(
+                "telegram.token: missing — set RELAIS_TELEGRAM__TOKEN or telegram.token_file"
+            )
+        return self.telegram.token
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the short spellings people paste and return the async driver's URL."""
+    url = re.sub(r"^sqlite://", "sqlite+aiosqlite://", url)
+    url = re.sub(r"^postgres(ql)?://", "postgresql+asyncpg://", url)
+    return url
+
+
+def _check_http_url(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def _key_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number of the key an error is about, for the one-line message."""
+    for key in reversed([str(part) for part in loc if isinstance(part, str)]):
+        match = re.search(rf"^\s*(\[+\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\]|\.)", text, re.M)
+        if match:
+            return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{loc}: unknown key"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{loc}: {message}" if loc else message
+
+
+def _resolve_secrets(data: dict[str, Any], env: Mapping[str, str], source: str) -> None:
+    """Turn token_file/token_env into tokens before validation; warn about inline tokens."""
+    telegram = data.get("telegram")
+    if isinstance(telegram, dict):
+        if "token" in telegram:
+            log.warning("%s: telegram.token is written in the file; prefer token_file or RELAIS_TELEGRAM__TOKEN", source)
+        if telegram.get("token_file") and "token" not in telegram:
+            secret = _read_secret(None, Path(telegram["token_file"]), None, env, "telegram")
+            telegram["token"] = secret.get_secret_value() if secret else None
+    for index, channel in enumerate(data.get("channels") or []):
+        if not isinstance(channel, dict):
+            continue
+        where = f"channels[{index}]"
+        if "token" in channel:
+            log.warning("%s: %s.token is written in the file; prefer token_file or token_env", source, where)
+        if channel.get("token_env") or channel.get("token_file"):
+            file = Path(channel["token_file"]) if channel.get("token_file") else None
+            secret = _read_secret(None, file, channel.get("token_env"), env, where)
+            channel["token"] = secret.get_secret_value() if secret else None
+
+
+def load_settings(
+    config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build Settings from a TOML file, an environment mapping and explicit overrides.
+
+    Raises ConfigError with one line naming the file, the line when known, the key and
+    what is wrong.
+    """
+    env = dict(env or {})
+    source = str(config_path) if config_path else "environment"
+    text = ""
+    data: dict[str, Any] = {}
+    if config_path is not None:
+        try:
+            text = config_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{config_path}: configuration file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_path}: cannot read configuration file ({exc})") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: malformed TOML: {exc}") from None
+    try:
+        _resolve_secrets(data, env, source)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    toml_token = _toml_data.set(data)
+    env_token = _environ.set(env)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        line = _key_line(text, first["loc"]) if text else None
+        where = f"{source}:{line}" if line else source
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{where}: {_describe(first)}{more}") from None
+    finally:
+        _toml_data.reset(toml_token)
+        _environ.reset(env_token)
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """The effective configuration as plain data, secrets shown as '**********'."""
+    return settings.model_dump(mode="json")

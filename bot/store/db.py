@@ -1,0 +1,110 @@
+"""Engines, sessions and the schema check. Opened by the composition root, never at import."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.errors import DatabaseUnavailable, SchemaBehind
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for logs and errors."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (search, queue listing) run while a worker writes; busy_timeout turns
+    # a short lock into a wait instead of an immediate "database is locked".
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _upgrade(connection: Connection, target: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, target)
+
+
+def _explain(exc: DBAPIError, url: str) -> str:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    # Drivers sometimes echo the DSN; never let a password through.
+    text = re.sub(r"://[^@\s]+@", "://***@", text).splitlines()[0]
+    return f"database {safe_url(url)} is unavailable: {text}"
+
+
+@asynccontextmanager
+async def connected(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Translate driver errors on connect into DatabaseUnavailable."""
+    try:
+        yield
+    except (OperationalError, OSError, DBAPIError) as exc:
+        if isinstance(exc, DBAPIError):
+            raise DatabaseUnavailable(_explain(exc, str(engine.url))) from None
+        raise DatabaseUnavailable(f"database {safe_url(str(engine.url))} is unavailable: {exc}") from None
+
+
+async def upgrade(engine: AsyncEngine, target: str = "head") -> tuple[str | None, str | None]:
+    """Bring the database to ``target``; returns (revision before, revision after)."""
+    async with connected(engine), engine.begin() as conn:
+        before = await conn.run_sync(_current_revision)
+        await conn.run_sync(_upgrade, target)
+        after = await conn.run_sync(_current_revision)
+    return before, after
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Refuse to work on a database behind the migrations' head, and say how to fix it."""
+    async with connected(engine), engine.connect() as conn:
+        current = await conn.run_sync(_current_revision)
+    head = head_revision()
+    if current != head:
+        state = "empty (no tables)" if current is None else f"at revision {current}"
+        raise SchemaBehind(
+            f"database {safe_url(str(engine.url))} is {state}, the code expects {head}: run `relais db upgrade`"
+        )

@@ -1,0 +1,155 @@
+"""Repository functions over an ``AsyncSession``. Callers own the transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import NotFound
+from bot.store.models import Channel, Platform, Post, PostStatus, PostTag, Tag, utcnow
+from bot.store.tags import clean_display, tag_key
+
+
+@dataclass(frozen=True, slots=True)
+class NewPost:
+    """What it takes to store a post; ingest and the authoring commands both build one."""
+
+    source: str
+    source_key: str
+    title: str
+    url: str | None = None
+    author: str | None = None
+    language: str = "fr"
+    summary: str = ""
+    body_html: str = ""
+    body_markdown: str = ""
+    image_url: str | None = None
+    image_alt: str | None = None
+    tags: tuple[str, ...] = ()
+    status: PostStatus = PostStatus.DRAFT
+    published_at: datetime | None = None
+    published_at_estimated: bool = False
+    scheduled_at: datetime | None = None
+    content_hash: str = field(default="")
+
+    def computed_hash(self) -> str:
+        """Hash of what readers see; a change here means the post must be edited downstream."""
+        if self.content_hash:
+            return self.content_hash
+        digest = hashlib.sha256()
+        for part in (self.title, self.url or "", self.body_html, self.image_url or "", self.image_alt or "",
+                     "\x1f".join(tag_key(t) for t in self.tags)):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\x00")
+        return digest.hexdigest()
+
+
+async def get_or_create_tags(session: AsyncSession, displays: Iterable[str]) -> list[Tag]:
+    """Tags for these spellings, in order, one per key; the first display form seen is kept."""
+    wanted: dict[str, str] = {}
+    for raw in displays:
+        display = clean_display(raw)
+        key = tag_key(display)
+        if key and key not in wanted:
+            wanted[key] = display[:200]
+    if not wanted:
+        return []
+    existing = {
+        tag.key: tag
+        for tag in (await session.scalars(select(Tag).where(Tag.key.in_(list(wanted))))).all()
+    }
+    for key, display in wanted.items():
+        if key not in existing:
+            tag = Tag(key=key, display=display)
+            session.add(tag)
+            existing[key] = tag
+    await session.flush()
+    return [existing[key] for key in wanted]
+
+
+async def set_post_tags(session: AsyncSession, post: Post, displays: Iterable[str]) -> None:
+    tags = await get_or_create_tags(session, displays)
+    await post.awaitable_attrs.post_tags  # load the old links so they can be replaced
+    post.post_tags = [PostTag(tag_id=tag.id, tag=tag, position=i) for i, tag in enumerate(tags)]
+
+
+async def add_post(session: AsyncSession, new: NewPost) -> Post:
+    post = Post(
+        source=new.source,
+        source_key=new.source_key,
+        url=new.url,
+        title=new.title,
+        author=new.author,
+        language=new.language,
+        summary=new.summary,
+        body_html=new.body_html,
+        body_markdown=new.body_markdown,
+        image_url=new.image_url,
+        image_alt=new.image_alt,
+        content_hash=new.computed_hash(),
+        status=new.status,
+        published_at=new.published_at,
+        published_at_estimated=new.published_at_estimated,
+        scheduled_at=new.scheduled_at,
+    )
+    session.add(post)
+    await session.flush()
+    await set_post_tags(session, post, new.tags)
+    await session.flush()
+    return post
+
+
+async def get_post(session: AsyncSession, post_id: int) -> Post:
+    post = await session.get(Post, post_id)
+    if post is None or post.deleted_at is not None:
+        raise NotFound(f"post {post_id} does not exist")
+    return post
+
+
+async def find_post(session: AsyncSession, source: str, source_key: str) -> Post | None:
+    return await session.scalar(select(Post).where(Post.source == source, Post.source_key == source_key))
+
+
+async def list_posts(
+    session: AsyncSession,
+    status: PostStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Sequence[Post]:
+    query = select(Post).where(Post.deleted_at.is_(None))
+    if status is not None:
+        query = query.where(Post.status == status)
+    query = query.order_by(Post.published_at.desc().nulls_last(), Post.id.desc()).limit(limit).offset(offset)
+    return (await session.scalars(query)).all()
+
+
+async def count_posts(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Post).where(Post.deleted_at.is_(None))) or 0)
+
+
+async def delete_post(session: AsyncSession, post_id: int, now: datetime | None = None) -> Post:
+    """Soft-delete: the row stays so sent messages can be deleted downstream."""
+    post = await get_post(session, post_id)
+    post.deleted_at = now or utcnow()
+    return post
+
+
+async def purge_post(session: AsyncSession, post_id: int) -> None:
+    await session.execute(delete(Post).where(Post.id == post_id))
+
+
+async def sync_channel(session: AsyncSession, name: str, platform: Platform, target: str, enabled: bool) -> Channel:
+    """Create or update the channel row that mirrors one configured channel."""
+    channel = await session.scalar(select(Channel).where(Channel.name == name))
+    if channel is None:
+        channel = Channel(name=name, platform=platform, target=target, enabled=enabled)
+        session.add(channel)
+    else:
+        channel.platform, channel.target, channel.enabled = platform, target, enabled
+    await session.flush()
+    return channel

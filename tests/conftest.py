@@ -1,0 +1,65 @@
+"""Shared fixtures: a real database per test, SQLite always, PostgreSQL when asked.
+
+Set RELAIS_TEST_DATABASE_URL (postgresql+asyncpg://…) to run every database test against
+that server instead of SQLite; each test gets the schema dropped and migrated afresh.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.settings import Settings, load_settings, normalize_database_url
+from bot.store import db
+
+FIXTURES = Path(__file__).parent / "fixtures"
+POSTGRES_URL = os.environ.get("RELAIS_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    if POSTGRES_URL:
+        return normalize_database_url(POSTGRES_URL)
+    return f"sqlite+aiosqlite:///{tmp_path / 'relais-test.db'}"
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = db.create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def empty_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on an empty database (no tables)."""
+    if database_url.startswith("postgresql"):
+        await _reset_postgres(database_url)
+    engine = db.create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def engine(empty_engine: AsyncEngine) -> AsyncEngine:
+    """An engine on a database migrated to head."""
+    await db.upgrade(empty_engine)
+    return empty_engine
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return db.session_factory(engine)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return load_settings(None, env={}, database_url=database_url)
