@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 MAX_SEARCH_DAYS = 400
 
 
-def _require_aware(value: datetime, name: str) -> None:
+def require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime, got naive {value!r}")
 
@@ -61,7 +61,7 @@ def iter_slots(slots: Iterable[time], tz: tzinfo, start: datetime) -> Iterator[d
 
     Empty ``slots`` → nothing. Bounded to MAX_SEARCH_DAYS days after ``start``.
     """
-    _require_aware(start, "start")
+    require_aware(start, "start")
     walls = sorted({s.replace(tzinfo=None, fold=0) for s in slots})
     if not walls:
         return
@@ -105,7 +105,7 @@ def next_free_slot(
 
     Without slots the answer is ``now``: such a channel publishes as soon as it can.
     """
-    _require_aware(now, "now")
+    require_aware(now, "now")
     if not slots:
         return now.astimezone(UTC)
     occupied = {t.astimezone(UTC) for t in taken}
@@ -119,7 +119,7 @@ def next_free_slot(
 
 def is_slot(slots: Sequence[time], tz: tzinfo, instant: datetime) -> bool:
     """Whether ``instant`` is one of the channel's slot instants."""
-    _require_aware(instant, "instant")
+    require_aware(instant, "instant")
     day = instant.astimezone(tz).date()
     return any(local_to_utc(day, wall, tz) == instant for wall in slots)
 
@@ -147,7 +147,7 @@ def reflow(
     Pinned items keep their time and their instants are never given to another item.
     Returns the new due time of every unpinned item whose due time changed.
     """
-    _require_aware(start, "start")
+    require_aware(start, "start")
     pinned = {item.due_at for item in items if item.pinned}
     moved: dict[int, datetime] = {}
     previous: datetime | None = None
@@ -171,8 +171,8 @@ class CatchUpAction(enum.StrEnum):
 
 def catch_up_action(due_at: datetime, now: datetime, grace: timedelta) -> CatchUpAction:
     """What to do with a pending publication after downtime. Nothing is ever dropped."""
-    _require_aware(due_at, "due_at")
-    _require_aware(now, "now")
+    require_aware(due_at, "due_at")
+    require_aware(now, "now")
     if due_at > now:
         return CatchUpAction.ON_TIME
     if now - due_at <= grace:
