@@ -316,3 +316,16 @@ async def queue_listing(session: AsyncSession, now: datetime, settings: Settings
             bool(channel and channel.paused), tuple(config.slots), tuple(entries),
         ))
     return result
+
+
+async def next_due_at(session: AsyncSession, now: datetime) -> datetime | None:
+    """The earliest future attempt time on an unpaused channel: when the sweep should wake."""
+    query = (
+        select(Publication.next_attempt_at)
+        .join(Channel, Channel.id == Publication.channel_id)
+        .where(Publication.state.in_((PublicationState.PENDING, PublicationState.RETRY)),
+               Publication.next_attempt_at > now, Channel.paused.is_(False))
+        .order_by(Publication.next_attempt_at)
+        .limit(1)
+    )
+    return await session.scalar(query)

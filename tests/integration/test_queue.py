@@ -195,3 +195,11 @@ async def test_queue_listing_gives_positions_and_local_times(session: AsyncSessi
     assert telegram.entries[0].due_at.tzinfo is UTC and not telegram.entries[0].overdue
     assert listing["esante-mastodon"].paused and not listing["archive"].enabled
     assert listing["sante-mentale"].entries == ()
+
+
+async def test_next_due_at_skips_paused_channels(session: AsyncSession, relais: App) -> None:
+    assert await queue.next_due_at(session, NOW) is None
+    await queue.enqueue(session, await new_post(session, 1), NOW, settings=relais.settings)
+    assert await queue.next_due_at(session, NOW) == paris(4, 9)
+    await queue.pause(session, "esante-telegram")
+    assert await queue.next_due_at(session, NOW) == paris(4, 9, 5)
