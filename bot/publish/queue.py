@@ -89,6 +89,11 @@ async def matching_channels(
     return result
 
 
+async def publication_of(session: AsyncSession, post_id: int, channel_id: int) -> Publication | None:
+    query = select(Publication).where(Publication.post_id == post_id, Publication.channel_id == channel_id)
+    return await session.scalar(query)
+
+
 # --- the channel's current queue --------------------------------------------------------------
 
 async def _pending(session: AsyncSession, channel_id: int) -> list[Publication]:
@@ -167,10 +172,7 @@ async def enqueue(
     tz = settings.tz
     created: list[Publication] = []
     for config, channel in await matching_channels(session, post, settings, lock=True):
-        existing = await session.scalar(
-            select(Publication.id).where(Publication.post_id == post.id, Publication.channel_id == channel.id)
-        )
-        if existing is not None:
+        if await publication_of(session, post.id, channel.id) is not None:
             log.info("post %s is already queued on channel %s; unchanged", post.id, config.name)
             continue
         rows = await _pending(session, channel.id)
