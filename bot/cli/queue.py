@@ -111,7 +111,7 @@ def publish(
     when = parse_when(at, tz) if at is not None else None
     started = datetime.now(UTC)
 
-    async def work(relais: App) -> tuple[str, list[tuple[str, datetime, bool, bool]]]:
+    async def work(relais: App) -> tuple[str, list[tuple[str, datetime, str, bool]]]:
         async with relais.sessions.begin() as session:
             post = await repository.get_post(session, post_id)
             created = await service.enqueue(session, post, started, settings=relais.settings,
@@ -121,7 +121,10 @@ def publish(
             for _, channel in await service.matching_channels(session, post, relais.settings):
                 publication = await service.publication_of(session, post.id, channel.id)
                 if publication is not None and publication.due_at is not None:
-                    rows.append((channel.name, publication.due_at, publication.id in new_ids, channel.paused))
+                    what = ("queued on" if publication.id in new_ids
+                            else f"already {publication.state} on" if publication.state != "pending"
+                            else "already queued on")
+                    rows.append((channel.name, publication.due_at, what, channel.paused))
             return post.title, rows
 
     title, rows = with_app(ctx, work)
@@ -130,8 +133,7 @@ def publish(
                           "(check the channels' tags and enabled flags); nothing was queued.")
         raise typer.Exit(1)
     console.print(f"Post {post_id}: {title}", soft_wrap=True, highlight=False)
-    for name, due, is_new, paused in rows:
-        what = "queued on" if is_new else "already queued on"
+    for name, due, what, paused in rows:
         note = " — channel paused: sent after `relais channel resume`" if paused else ""
         console.print(f"  {what} {name} for {local_text(due, tz)} ({due:%H:%M} UTC){note}", soft_wrap=True)
 

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
 from bot.errors import NotFound, UsageError
 from bot.schedule import slots as slotmath
@@ -96,28 +97,39 @@ async def publication_of(session: AsyncSession, post_id: int, channel_id: int) -
 
 # --- the channel's current queue --------------------------------------------------------------
 
-async def _pending(session: AsyncSession, channel_id: int) -> list[Publication]:
+async def _queue_items(
+    session: AsyncSession, channel_id: int, walls: Sequence[time], tz: ZoneInfo
+) -> list[slotmath.QueueItem]:
+    """The channel's pending publications in due order, as light tuples (queues can be long)."""
     query = (
-        select(Publication)
+        select(Publication.id, Publication.due_at, Post.status)
+        .join(Post, Post.id == Publication.post_id)
         .where(Publication.channel_id == channel_id, Publication.state == PublicationState.PENDING,
                Publication.due_at.is_not(None))
         .order_by(Publication.due_at, Publication.id)
     )
-    return list((await session.scalars(query)).unique().all())
+    return [
+        # pinned: scheduled at an exact time, or shared now (a time that is no slot)
+        slotmath.QueueItem(pid, due, pinned=status == PostStatus.SCHEDULED or not slotmath.is_slot(walls, tz, due))
+        for pid, due, status in (await session.execute(query)).all()
+    ]
 
 
-def _as_item(publication: Publication, walls: Sequence[time], tz: ZoneInfo) -> slotmath.QueueItem:
-    assert publication.due_at is not None
-    pinned = publication.post.status == PostStatus.SCHEDULED or not slotmath.is_slot(walls, tz, publication.due_at)
-    return slotmath.QueueItem(publication.id, publication.due_at, pinned=pinned)
-
-
-def _move(publication: Publication, due: datetime, why: str) -> None:
-    log.info("publication %s (post %s, channel %s) moved from %s to %s: %s",
-             publication.id, publication.post_id, publication.channel_id,
-             publication.due_at.isoformat() if publication.due_at else None, due.isoformat(), why)
-    publication.due_at = due
-    publication.next_attempt_at = due
+async def _apply_moves(session: AsyncSession, moves: dict[int, datetime], why: str) -> list[Publication]:
+    if not moves:
+        return []
+    # no joined post/channel: share next on a long queue moves every row
+    query = select(Publication).where(Publication.id.in_(list(moves))).options(
+        lazyload(Publication.post), lazyload(Publication.channel))
+    rows = (await session.scalars(query)).unique().all()
+    for publication in rows:
+        log.info("publication %s (post %s, channel %s) moved from %s to %s: %s",
+                 publication.id, publication.post_id, publication.channel_id,
+                 publication.due_at.isoformat() if publication.due_at else None,
+                 moves[publication.id].isoformat(), why)
+        publication.due_at = moves[publication.id]
+        publication.next_attempt_at = moves[publication.id]
+    return sorted(rows, key=lambda p: (moves[p.id], p.id))
 
 
 NEW = -1  # key of the publication being added, in the pure functions' terms
@@ -171,15 +183,14 @@ async def enqueue(
         raise UsageError(f"post {post.id} is deleted and cannot be published")
     tz = settings.tz
     created: list[Publication] = []
+    already = set((await session.scalars(select(Publication.channel_id).where(Publication.post_id == post.id))).all())
     for config, channel in await matching_channels(session, post, settings, lock=True):
-        if await publication_of(session, post.id, channel.id) is not None:
+        if channel.id in already:
             log.info("post %s is already queued on channel %s; unchanged", post.id, config.name)
             continue
-        rows = await _pending(session, channel.id)
-        due, moves = _due_for(mode, config.slots, tz, now, at, [_as_item(p, config.slots, tz) for p in rows])
-        for row in rows:
-            if row.id in moves:
-                _move(row, moves[row.id], f"post {post.id} shared next on {config.name}")
+        items = await _queue_items(session, channel.id, config.slots, tz)
+        due, moves = _due_for(mode, config.slots, tz, now, at, items)
+        await _apply_moves(session, moves, f"post {post.id} queued ({mode}) on {config.name}")
         publication = Publication(
             post_id=post.id, channel_id=channel.id, post=post, channel=channel, state=PublicationState.PENDING, due_at=due,
             next_attempt_at=due, idempotency_key=new_idempotency_key(post.id, channel.id),
@@ -227,17 +238,14 @@ async def catch_up(
         channel = rows.get(config.name)
         if channel is None or channel.paused or not channel.enabled:
             continue
-        pending = await _pending(session, channel.id)
-        items = [_as_item(p, config.slots, settings.tz) for p in pending]
+        items = await _queue_items(session, channel.id, config.slots, settings.tz)
         late += [i.key for i in items
                  if slotmath.catch_up_action(i.due_at, now, grace) is slotmath.CatchUpAction.PUBLISH_LATE]
         plan = slotmath.plan_catch_up(config.slots, settings.tz, now, grace, items)
-        for publication in pending:
-            if publication.id in plan:
-                assert publication.due_at is not None
-                moved.append(SlotMove(publication.id, publication.post_id, config.name,
-                                      publication.due_at, plan[publication.id]))
-                _move(publication, plan[publication.id], f"catch-up on {config.name}")
+        old_due = {i.key: i.due_at for i in items}
+        for publication in await _apply_moves(session, plan, f"catch-up on {config.name}"):
+            moved.append(SlotMove(publication.id, publication.post_id, config.name,
+                                  old_due[publication.id], plan[publication.id]))
     await session.flush()
     return CatchUpReport(tuple(late), tuple(moved))
 

@@ -109,7 +109,8 @@ def next_free_slot(
     if not slots:
         return now.astimezone(UTC)
     occupied = {t.astimezone(UTC) for t in taken}
-    for instant in iter_slots(slots, tz, now):
+    begin = max(now, after) if after is not None else now  # start the walk there, not at now
+    for instant in iter_slots(slots, tz, begin):
         if after is not None and instant <= after:
             continue
         if instant not in occupied:

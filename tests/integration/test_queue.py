@@ -203,3 +203,33 @@ async def test_next_due_at_skips_paused_channels(session: AsyncSession, relais: 
     assert await queue.next_due_at(session, NOW) == paris(4, 9)
     await queue.pause(session, "esante-telegram")
     assert await queue.next_due_at(session, NOW) == paris(4, 9, 5)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_random_mix_of_modes_and_downtime_never_shares_a_slot(
+    session: AsyncSession, relais: App, seed: int
+) -> None:
+    import random
+
+    from bot.schedule.slots import is_slot
+
+    rng = random.Random(seed)
+    tz = relais.settings.tz
+    config = relais.settings.channels[0]
+    now = NOW
+    for n in range(25):
+        now += timedelta(minutes=rng.choice([0, 5, 90, 600, 2000]))
+        if rng.random() < 0.2:
+            await queue.catch_up(session, now, relais.settings)
+        mode = rng.choice(["queue", "queue", "next", "now", "at"])
+        at = now + timedelta(hours=rng.randint(1, 48), minutes=7) if mode == "at" else None
+        await queue.enqueue(session, await new_post(session, n), now, settings=relais.settings,
+                            mode=mode, at=at)  # type: ignore[arg-type]
+        rows = (await session.scalars(select(Publication).where(
+            Publication.channel.has(name=config.name), Publication.due_at >= now))).unique().all()
+        on_slots = [p.due_at for p in rows if is_slot(config.slots, tz, p.due_at)]
+        assert len(on_slots) == len(set(on_slots)), f"two posts share a slot after post {n} ({mode})"
+        assert all(p.next_attempt_at == p.due_at for p in rows)
+    total = await session.scalar(select(func.count()).select_from(Publication).where(
+        Publication.channel.has(name=config.name)))
+    assert total == 25  # nothing dropped
