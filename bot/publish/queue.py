@@ -183,7 +183,8 @@ async def enqueue(
         raise UsageError(f"post {post.id} is deleted and cannot be published")
     tz = settings.tz
     created: list[Publication] = []
-    already = set((await session.scalars(select(Publication.channel_id).where(Publication.post_id == post.id))).all())
+    already_on = select(Publication.channel_id).where(Publication.post_id == post.id)
+    already = set((await session.scalars(already_on)).all())
     for config, channel in await matching_channels(session, post, settings, lock=True):
         if channel.id in already:
             log.info("post %s is already queued on channel %s; unchanged", post.id, config.name)
@@ -192,8 +193,9 @@ async def enqueue(
         due, moves = _due_for(mode, config.slots, tz, now, at, items)
         await _apply_moves(session, moves, f"post {post.id} queued ({mode}) on {config.name}")
         publication = Publication(
-            post_id=post.id, channel_id=channel.id, post=post, channel=channel, state=PublicationState.PENDING, due_at=due,
-            next_attempt_at=due, idempotency_key=new_idempotency_key(post.id, channel.id),
+            post_id=post.id, channel_id=channel.id, post=post, channel=channel,
+            state=PublicationState.PENDING, due_at=due, next_attempt_at=due,
+            idempotency_key=new_idempotency_key(post.id, channel.id),
         )
         session.add(publication)
         created.append(publication)

@@ -121,7 +121,8 @@ async def test_share_now_and_schedule_at(session: AsyncSession, relais: App) -> 
     queued = await new_post(session, 1)
     await queue.enqueue(session, queued, NOW, settings=relais.settings)
     now_post = await new_post(session, 2)
-    assert {p.due_at for p in await queue.enqueue(session, now_post, NOW, settings=relais.settings, mode="now")} == {NOW}
+    shared_now = await queue.enqueue(session, now_post, NOW, settings=relais.settings, mode="now")
+    assert {p.due_at for p in shared_now} == {NOW}
     at_post = await new_post(session, 3)
     created = await queue.enqueue(session, at_post, NOW, settings=relais.settings, mode="at", at=paris(4, 9))
     assert {p.due_at for p in created} == {paris(4, 9)}
