@@ -21,7 +21,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,6 +34,7 @@ from bot.schedule.slots import next_slot_after
 from bot.settings import FeedSettings, Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Clock = Callable[[], datetime]
 Sweep = Callable[[datetime], Awaitable[Any]]
@@ -55,6 +58,21 @@ JOB_DEFAULTS = {
     # One run of a given job at a time: a slow feed or sweep is not stacked on itself.
     "max_instances": 1,
 }
+
+
+def in_transaction(
+    sessions: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession, datetime], Awaitable[T]],
+) -> Callable[[datetime], Awaitable[T]]:
+    """Adapt ``work(session, now)`` (e.g. ``queue.catch_up``) into a job taking ``now``.
+
+    One transaction per run, committed when ``work`` returns, rolled back if it raises.
+    """
+
+    async def job(now: datetime) -> T:
+        async with sessions.begin() as session:
+            return await work(session, now)
+
+    return job
 
 
 def next_wake(settings: Settings, now: datetime) -> datetime | None:

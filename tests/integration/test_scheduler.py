@@ -173,3 +173,44 @@ def test_building_needs_the_running_loop() -> None:
     with pytest.raises(RuntimeError, match="running event loop"):
         build_scheduler(load_settings(None, env={}), sweep=nothing, retry_sweep=nothing, poll=nothing,
                         clock=lambda: datetime.now(UTC))
+
+
+async def test_catch_up_at_start_runs_against_the_database(database_url: str, engine) -> None:
+    """Wired as `relais run` will: the real queue.catch_up in its own transaction."""
+    import functools
+
+    from sqlalchemy import select
+
+    from bot.app import App
+    from bot.publish import queue
+    from bot.schedule.scheduler import in_transaction
+    from bot.store import db
+    from bot.store.models import Publication
+    from bot.store.repository import NewPost, add_post
+
+    now = datetime.now(UTC)
+    settings = load_settings(None, env={}, database_url=database_url, channels=[
+        {"name": "esante-telegram", "platform": "telegram", "chat": "@esante_demo", "slots": ["09:00", "18:00"]}])
+    app = App(settings=settings, engine=engine, sessions=db.session_factory(engine))
+    await app.sync_channels()
+    async with app.sessions.begin() as session:
+        post = await add_post(session, NewPost(source="test", source_key="1", title="#IA : l’oubli"))
+        [publication] = await queue.enqueue(session, post, now - timedelta(days=3), settings=settings)
+    missed = publication.due_at
+    recorder = Recorder()
+    scheduler = build_scheduler(
+        settings, sweep=recorder.job("sweep"), retry_sweep=recorder.job("retry"), poll=recorder.job("poll"),
+        clock=lambda: datetime.now(UTC),
+        catch_up=in_transaction(app.sessions, functools.partial(queue.catch_up, settings=settings)),
+        next_due=in_transaction(app.sessions, queue.next_due_at),
+    )
+    scheduler.start()
+    try:
+        await recorder.wait_for("sweep", 1)
+        async with app.sessions() as session:
+            row = await session.scalar(select(Publication))
+        assert row.due_at > now > missed  # re-slotted to the next free slot, never dropped
+        assert row.due_at.astimezone(PARIS).strftime("%H:%M") in {"09:00", "18:00"}
+        assert scheduler.get_job(SLOT_WAKE_JOB).next_run_time == row.due_at
+    finally:
+        await stop(scheduler)
