@@ -2,6 +2,7 @@
 
 Point Relais at it with ``telegram.api_base_url = "http://127.0.0.1:8081/bot"`` and the
 printed token. Logs never show the token (the access log is off; lines name the method).
+Play users and watch channels over HTTP with the control API (see ``bot.sandbox.control``).
 """
 
 from __future__ import annotations

@@ -18,19 +18,25 @@ from datetime import UTC, datetime, timedelta
 
 
 class SandboxClock:
-    """Wall clock and monotonic clock that tests can move forward together."""
+    """Wall clock and monotonic clock that tests can move forward together, or freeze."""
 
     def __init__(self) -> None:
         self._offset = 0.0
+        self._frozen: tuple[datetime, float] | None = None
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self._offset)
+        base = self._frozen[0] if self._frozen else datetime.now(UTC)
+        return base + timedelta(seconds=self._offset)
 
     def monotonic(self) -> float:
-        return time.monotonic() + self._offset
+        return (self._frozen[1] if self._frozen else time.monotonic()) + self._offset
 
     def advance(self, delta: timedelta | float) -> None:
         self._offset += delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+
+    def freeze(self) -> None:
+        """Stop time where it is: only advance() moves it (rate-limit tests on slow machines)."""
+        self._frozen = (datetime.now(UTC), time.monotonic())
 
 
 @dataclass(frozen=True)
@@ -83,16 +89,18 @@ class RateLimiter:
             found.append(self._overall)
         return found
 
-    def acquire(self, chat_id: int, chat_type: str, paid: bool, now: float) -> int:
-        """0 and the message is counted, or the whole seconds to wait (a 429)."""
-        windows = self._windows(chat_id, chat_type, paid)
-        wait = max((w.wait(now) for w in windows), default=0.0)
+    def check(self, chat_id: int, chat_type: str, paid: bool, now: float) -> int:
+        """0 if one more message may go now, else the whole seconds to wait (a 429, counted)."""
+        wait = max((w.wait(now) for w in self._windows(chat_id, chat_type, paid)), default=0.0)
         if wait > 0:
             self.rejected += 1
             return max(1, math.ceil(wait))
-        for window in windows:
-            window.times.append(now)
         return 0
+
+    def record(self, chat_id: int, chat_type: str, paid: bool, now: float) -> None:
+        """Count a message that was sent (refused requests do not use up the limits)."""
+        for window in self._windows(chat_id, chat_type, paid):
+            window.times.append(now)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from bot.sandbox import methods
+from bot.sandbox import control, methods
 from bot.sandbox import text as tgtext
 from bot.sandbox.limits import Faults, RateLimiter, RateLimits, SandboxClock
 from bot.sandbox.state import Answer, ApiError, Chat, Message, State
@@ -60,6 +60,7 @@ class TelegramSandbox:
     async def start(self) -> TelegramSandbox:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        control.add_routes(app, self)
         # access_log=None: the default access log would print request paths, which hold the token.
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -213,7 +214,8 @@ class TelegramSandbox:
         except ApiError as error:
             log.info("sandbox %s chat=%s → %d %s", method, params.get("chat_id", "-"), error.code, error.description)
             return self._json(error.body(), error.code)
-        log.debug("sandbox %s → 200", method)
+        if method in methods.SENDING or method.startswith(("edit", "delete")):
+            log.info("sandbox %s chat=%s → 200", method, params.get("chat_id", "-"))
         return self._json({"ok": True, "result": result}, 200)
 
     @staticmethod
@@ -226,19 +228,19 @@ class TelegramSandbox:
         handler = methods.METHODS.get(method)
         if handler is None:
             raise ApiError(404, "Not Found")
-        if method in methods.SENDING:
-            self._check_rate(params)
-        return handler(self._context, params)
-
-    def _check_rate(self, params: dict[str, Any]) -> None:
+        if method not in methods.SENDING:
+            return handler(self._context, params)
         try:
             chat = self.state.resolve(params.get("chat_id"))
         except ApiError:
-            return  # the method answers "chat not found" itself
+            return handler(self._context, params)  # answers "chat not found" itself
         paid = str(params.get("allow_paid_broadcast", "")).lower() in ("true", "1")
-        wait = self.limiter.acquire(chat.id, chat.type, paid, self.clock.monotonic())
+        wait = self.limiter.check(chat.id, chat.type, paid, self.clock.monotonic())
         if wait:
             raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+        result = handler(self._context, params)  # synchronous: nothing runs between check and record
+        self.limiter.record(chat.id, chat.type, paid, self.clock.monotonic())
+        return result
 
     # --- getUpdates: https://core.telegram.org/bots/api#getupdates
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -24,12 +24,21 @@ def test_standalone_server_answers_and_never_logs_the_token() -> None:
             refused = client.post(f"{base_url}{DEFAULT_TOKEN}/sendMessage",
                                   data={"chat_id": "@inconnu", "text": "Bonjour"})
             sent = client.post(f"{base_url}{DEFAULT_TOKEN}/sendMessage",
-                               data={"chat_id": "@sante_numerique", "text": "Bonjour"})
+                               data={"chat_id": "@sante_numerique", "text": "Bonjour #IA"})
+            root = base_url.removesuffix("/bot")
+            watched = client.get(f"{root}/sandbox/messages", params={"chat": "@sante_numerique"}).json()
+            injected = client.post(f"{root}/sandbox/updates",
+                                   json={"kind": "message", "user_id": 7, "text": "/start follow_ia"}).json()
+            polled = client.get(f"{base_url}{DEFAULT_TOKEN}/getUpdates").json()["result"]
+            stats = client.get(f"{root}/sandbox/stats").json()
     finally:
         process.terminate()
         _, errors = process.communicate(timeout=5)
     assert me["ok"] and me["result"]["is_bot"]
     assert refused.status_code == 400 and sent.json()["result"]["message_id"] == 1
+    assert watched[0]["text"] == "Bonjour #IA" and watched[0]["entities"][0]["type"] == "hashtag"
+    assert polled == [injected] and polled[0]["message"]["entities"][0]["type"] == "bot_command"
+    assert stats["requests"]["sendmessage"] == 2
     assert "sendmessage chat=@inconnu → 400 Bad Request: chat not found" in errors
     assert DEFAULT_TOKEN not in errors and DEFAULT_TOKEN.split(":")[1] not in banner + errors
 

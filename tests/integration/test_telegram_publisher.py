@@ -81,6 +81,17 @@ async def test_button_language_and_no_keyboard_without_tags(sandbox: TelegramSan
     assert sandbox.last_message(CHANNEL).link_preview_options is None
 
 
+async def test_flat_preview_fields_are_understood_too(sandbox: TelegramSandbox,
+                                                      publisher: TelegramPublisher) -> None:
+    @dataclass(frozen=True)
+    class FlatRender(Render):
+        link_preview_url: str | None = "https://blog.example.fr/therabot"
+        prefer_large_media: bool = False
+
+    await publisher.send(CHANNEL, FlatRender())
+    assert sandbox.last_message(CHANNEL).link_preview_options == {"url": "https://blog.example.fr/therabot"}
+
+
 async def test_photo_is_sent_with_the_text_as_caption_and_edited_as_caption(
         sandbox: TelegramSandbox, publisher: TelegramPublisher) -> None:
     caption = "<b>#Therabot</b> : un #chatbot #IA"
