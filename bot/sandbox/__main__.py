@@ -1,7 +1,7 @@
 """Run the Telegram sandbox standalone: ``python -m bot.sandbox --port 8081 --channel @sante``.
 
 Point Relais at it with ``telegram.api_base_url = "http://127.0.0.1:8081/bot"`` and the
-printed token. Logs never show the token (the access log is off; lines name the method).
+token given with ``--token`` (default ``bot.sandbox.DEFAULT_TOKEN``). Logs never show the token (the access log is off; lines name the method).
 Play users and watch channels over HTTP with the control API (see ``bot.sandbox.control``).
 """
 

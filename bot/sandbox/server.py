@@ -211,6 +211,12 @@ class TelegramSandbox:
             result = await self._call(method, params)
             if fault and fault.after and fault.delay:
                 await asyncio.sleep(fault.delay)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            # Malformed parameters (a keyboard that is not a list of rows…): the real server
+            # answers 400; the traceback stays in the log in case it is a sandbox bug.
+            log.warning("sandbox %s: malformed request", method, exc_info=True)
+            error = ApiError(400, "Bad Request: invalid request parameters")
+            return self._json(error.body(), 400)
         except ApiError as error:
             log.info("sandbox %s chat=%s → %d %s", method, params.get("chat_id", "-"), error.code, error.description)
             return self._json(error.body(), error.code)
@@ -252,9 +258,12 @@ class TelegramSandbox:
         me: asyncio.Future[None] = loop.create_future()
         self._poller = me
         try:
-            offset = int(params.get("offset") or 0)
-            limit = min(max(int(params.get("limit") or 100), 1), 100)
-            deadline = loop.time() + max(float(params.get("timeout") or 0), 0.0)
+            try:
+                offset = int(params.get("offset") or 0)
+                limit = min(max(int(params.get("limit") or 100), 1), 100)
+                deadline = loop.time() + max(float(params.get("timeout") or 0), 0.0)
+            except (TypeError, ValueError):
+                raise ApiError(400, "Bad Request: wrong parameter in getUpdates request") from None
             if isinstance(params.get("allowed_updates"), list):
                 self._allowed_updates = params["allowed_updates"]  # persists, like the real server
             self._confirm(offset)

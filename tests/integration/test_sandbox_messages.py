@@ -167,3 +167,24 @@ async def test_chat_info_commands_and_link_preview(bot: telegram.Bot, sandbox: T
     assert sent.link_preview_options == options
     assert sandbox.last_message(CHANNEL).link_preview_options == {
         "url": "https://blog.example.fr/therabot", "prefer_large_media": True}
+
+
+_json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                            max_leaves=8)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(method=st.sampled_from(["sendMessage", "sendPhoto", "editMessageText", "deleteMessage", "getUpdates",
+                               "setMyCommands", "answerInlineQuery", "editMessageReplyMarkup"]),
+       params=st.dictionaries(st.sampled_from(["chat_id", "text", "photo", "message_id", "parse_mode", "offset",
+                                               "reply_markup", "commands", "results", "inline_query_id",
+                                               "caption", "entities", "timeout"]), _json_values, max_size=6))
+async def test_malformed_requests_get_a_4xx_never_a_crash(sandbox: TelegramSandbox, method: str,
+                                                          params: dict) -> None:  # type: ignore[type-arg]
+    params.setdefault("chat_id", CHANNEL)
+    params["timeout"] = 0
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(f"{sandbox.base_url}{sandbox.token}/{method}", json=params)
+    assert answer.status_code in (200, 400, 403, 404, 409), answer.text
+    assert answer.json()["ok"] is (answer.status_code == 200)
