@@ -31,17 +31,17 @@ class Context:
     now: Callable[[], datetime]
 
 
-def _int(params: dict[str, Any], name: str) -> int:
-    value = params.get(name)
+def _message_id(params: dict[str, Any]) -> int:
+    value = params.get("message_id")
     if value in (None, ""):
-        raise ApiError(400, f"Bad Request: {name} is empty" if name != "message_id" else "Bad Request: message identifier is not specified")
+        raise ApiError(400, "Bad Request: message identifier is not specified")
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ApiError(400, f"Bad Request: invalid {name} specified") from None
+        raise ApiError(400, "Bad Request: invalid message identifier specified") from None
 
 
-def _flag(params: dict[str, Any], name: str) -> bool:
+def flag(params: dict[str, Any], name: str) -> bool:
     return str(params.get(name, "")).lower() in ("true", "1")
 
 
@@ -53,7 +53,7 @@ def _check_markup(markup: Any) -> dict[str, Any] | None:
     for row in markup.get("inline_keyboard", []):
         for button in row:
             if not button.get("text"):
-                raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+                raise ApiError(400, "Bad Request: can't parse inline keyboard button: Text must be non-empty")
             if "url" in button and not re.match(r"(https?|tg)://\S+$", button["url"]):
                 raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
             data = button.get("callback_data")
@@ -100,7 +100,7 @@ def _preview(params: dict[str, Any]) -> dict[str, Any] | None:
     options = params.get("link_preview_options")
     if isinstance(options, dict):
         return options
-    if _flag(params, "disable_web_page_preview"):
+    if flag(params, "disable_web_page_preview"):
         return {"is_disabled": True}
     return None
 
@@ -154,7 +154,7 @@ def _target(ctx: Context, params: dict[str, Any], missing: str) -> Message:
     if params.get("inline_message_id"):
         raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")  # inline messages: not emulated
     chat = ctx.state.resolve(params.get("chat_id"))
-    message = ctx.state.find(chat.id, _int(params, "message_id"))
+    message = ctx.state.find(chat.id, _message_id(params))
     if message is None or message.deleted:
         raise ApiError(400, f"Bad Request: message to {missing} not found")
     return message
@@ -280,14 +280,14 @@ def set_webhook(ctx: Context, params: dict[str, Any]) -> bool:
     secret = params.get("secret_token")
     if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
         raise ApiError(400, "Bad Request: secret token contains unallowed characters")
-    if _flag(params, "drop_pending_updates"):
+    if flag(params, "drop_pending_updates"):
         ctx.state.updates.clear()
     ctx.state.webhook = {"url": url, "secret_token": secret, "allowed_updates": params.get("allowed_updates")} if url else {}
     return True
 
 
 def delete_webhook(ctx: Context, params: dict[str, Any]) -> bool:
-    if _flag(params, "drop_pending_updates"):
+    if flag(params, "drop_pending_updates"):
         ctx.state.updates.clear()
     ctx.state.webhook = {}
     return True

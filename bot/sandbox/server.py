@@ -240,7 +240,7 @@ class TelegramSandbox:
             chat = self.state.resolve(params.get("chat_id"))
         except ApiError:
             return handler(self._context, params)  # answers "chat not found" itself
-        paid = str(params.get("allow_paid_broadcast", "")).lower() in ("true", "1")
+        paid = methods.flag(params, "allow_paid_broadcast")
         wait = self.limiter.check(chat.id, chat.type, paid, self.clock.monotonic())
         if wait:
             raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
