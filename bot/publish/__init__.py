@@ -1,1 +1,1 @@
-"""Publishing: the queue, the outbox, the platform publishers."""
+"""Publishing: the queue, the outbox, the platform publishers, rate limits and the worker."""
