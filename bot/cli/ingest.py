@@ -85,10 +85,13 @@ def _print_table(reports: list[ImportReport]) -> None:
     table.add_column("kind")
     for column in _COLUMNS:
         table.add_column(column, justify="right")
-    table.add_column("note", overflow="fold")
+    table.add_column("note")
     for report in reports:
-        note = report.error or ("not modified" if report.not_modified else "")
-        if report.failures:
-            note += f" — failure {report.failures}, next try {report.next_poll_at:%Y-%m-%d %H:%M} UTC"
+        note = "failed" if report.failed else "error" if report.error else "not modified" if report.not_modified else ""
         table.add_row(report.source, report.kind, *(str(getattr(report, c)) for c in _COLUMNS), note)
     console.print(table)
+    for report in reports:  # full reasons below the table, one line each, never folded
+        if report.error:
+            retry = f" (failure {report.failures}, next try {report.next_poll_at:%Y-%m-%d %H:%M} UTC)" \
+                if report.failures and report.next_poll_at else ""
+            console.print(f"{report.source}: {report.error}{retry}", markup=False, highlight=False, soft_wrap=True)

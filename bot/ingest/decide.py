@@ -76,8 +76,8 @@ def merge_duplicates(entries: Iterable[NewPost]) -> list[NewPost]:
         first = by_key.get(entry.source_key)
         if first is None:
             by_key[entry.source_key] = entry
-        else:
-            merged = merge(first, entry)
+        else:  # the first occurrence wins; a repeat only fills what it lacks
+            merged = merge(entry, first)
             tags = tuple(dict.fromkeys([*first.tags, *entry.tags]))
             by_key[entry.source_key] = replace(merged, tags=tags, status=first.status)
     return list(by_key.values())

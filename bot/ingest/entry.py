@@ -83,11 +83,15 @@ def _fit_url(url: str | None) -> str | None:
 
 
 def build_post(raw: RawEntry, *, source: str, default_language: str, now: datetime) -> NewPost:
-    title = h.inline_text(raw.title_html)
+    title = h.inline_text(h.sanitize(raw.title_html))
     link = h.resolve(raw.link, raw.base_url)
     body = h.sanitize(raw.body_html or raw.summary_html, raw.base_url or link)
-    summary = h.to_text(raw.summary_html)[:MAX_SUMMARY] if raw.summary_html else ""
+    if not (title or body or link):
+        raise ValueError("empty entry: no title, body or link")
+    summary = h.to_text(h.sanitize(raw.summary_html))[:MAX_SUMMARY] if raw.summary_html else ""
     text = h.to_text(body)
+    if not text and "<img" not in body:
+        body = ""  # "<p></p>" is no body: treated as missing, it never replaces a stored one
     image_url, image_alt = h.resolve(raw.image_url, raw.base_url or link), raw.image_alt
     body_image, body_alt = h.first_image(body)
     if image_url is None:

@@ -57,6 +57,8 @@ def sanitize(fragment: str, base_url: str | None = None) -> str:
     """Allow-listed HTML, relative links resolved against ``base_url`` when it is absolute."""
     if not fragment or not fragment.strip():
         return ""
+    if "<" not in fragment and "&" not in fragment:
+        return fragment.strip()  # plain text: nothing to clean, and nh3 is the costly step
     return _cleaner(absolute_base(base_url)).clean(fragment).strip()
 
 

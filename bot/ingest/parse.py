@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import html
 import io
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ import feedparser
 from bot.ingest.entry import RawEntry, build_post, language_code
 from bot.store.repository import NewPost
 
+MAX_INFLATED = 50 * 1024 * 1024
 _KINDS = {"rss": "rss", "atom": "atom", "cdf": "cdf"}
 
 
@@ -56,11 +58,23 @@ def parse_feed(
     default_language: str = "fr",
     now: datetime,
 ) -> ParsedFeed:
+    data = _unwrap(data)
     if is_wxr(data):
         from bot.ingest.wxr import parse_wxr
 
         return parse_wxr(data, source=source, default_language=default_language, now=now)
     return _parse_with_feedparser(data, source, dict(headers or {}), default_language, now)
+
+
+def _unwrap(data: bytes) -> bytes:
+    """Undo what servers and editors do to feeds: gzip without a header, blank lines before <?xml."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = zlib.decompressobj(wbits=31).decompress(data, MAX_INFLATED)  # capped: no gzip bomb
+        except zlib.error:
+            return data
+    stripped = data.lstrip(b" \t\r\n")
+    return stripped if stripped.startswith(b"<") else data
 
 
 def _parse_with_feedparser(data: bytes, source: str, headers: dict[str, str], default_language: str,
@@ -170,7 +184,8 @@ def _raw_entry(item: Any, feed_base: str | None, language: str) -> RawEntry:
         body_html=_body(item),
         image_url=_image(item),
         categories=tuple(t.get("term") or t.get("label") or "" for t in item.get("tags") or []),
-        published=_struct_time(item.get("published_parsed") or item.get("updated_parsed")
-                               or item.get("created_parsed")),
+        # dict.get: FeedParserDict.get("updated_parsed") warns and aliases to published.
+        published=_struct_time(dict.get(item, "published_parsed") or dict.get(item, "updated_parsed")
+                               or dict.get(item, "created_parsed")),
         base_url=_detail_base(item, feed_base),
     )
