@@ -47,7 +47,7 @@ def test_exit_code_is_1_only_when_nothing_could_be_imported(relais, tmp_path: Pa
     code, out, _ = relais("import", str(junk), str(tmp_path / "missing.xml"))
     assert code == 1 and "no such file" in out
     code, out, _ = relais("import", str(junk), str(FEEDS / "rss091.xml"), "--policy", "draft")
-    assert code == 0 and "rss091.xml" in out
+    assert code == 0 and "not a feed" in out
 
 
 def test_unknown_policy_is_a_usage_error(relais) -> None:
