@@ -16,7 +16,7 @@ from bot.store.repository import NewPost
 
 # A failing source waits interval × 2^failures, but never more than this.
 MAX_BACKOFF = timedelta(hours=12)
-_TEXT_FIELDS = ("title", "url", "author", "summary", "body_html", "body_markdown", "image_url", "image_alt")
+_TEXT_FIELDS = ("title", "url", "author", "summary", "image_url", "image_alt")
 
 
 class Policy(StrEnum):
@@ -52,7 +52,8 @@ def merge(old: NewPost, new: NewPost) -> NewPost:
     for name in _TEXT_FIELDS:
         if not getattr(new, name) and getattr(old, name):
             changes[name] = getattr(old, name)
-    if "body_html" not in changes and _is_excerpt_of(new.body_html, old.body_html):
+    # The Markdown always goes with the body it was made from.
+    if (not new.body_html and old.body_html) or _is_excerpt_of(new.body_html, old.body_html):
         changes["body_html"], changes["body_markdown"] = old.body_html, old.body_markdown
     if not new.tags and old.tags:
         changes["tags"] = old.tags

@@ -82,7 +82,8 @@ def _fit_url(url: str | None) -> str | None:
     return url if url and len(url) <= MAX_URL else None
 
 
-def build_post(raw: RawEntry, *, source: str, default_language: str, now: datetime) -> NewPost:
+def build_post(raw: RawEntry, *, source: str, default_language: str, now: datetime,
+               markdown: bool = True) -> NewPost:
     title = h.inline_text(h.sanitize(raw.title_html))
     link = h.resolve(raw.link, raw.base_url)
     body = h.sanitize(raw.body_html or raw.summary_html, raw.base_url or link)
@@ -108,7 +109,7 @@ def build_post(raw: RawEntry, *, source: str, default_language: str, now: dateti
         language=language_code(raw.language, default_language),
         summary=summary,
         body_html=body,
-        body_markdown=h.to_markdown(body),
+        body_markdown=h.to_markdown(body) if markdown else "",
         image_url=_fit_url(image_url),
         image_alt=h.inline_text(image_alt) if image_alt else None,
         tags=entry_tags(title, raw.categories, text),

@@ -57,13 +57,16 @@ def parse_feed(
     headers: Mapping[str, str] | None = None,
     default_language: str = "fr",
     now: datetime,
+    markdown: bool = True,
 ) -> ParsedFeed:
+    """Parse feed or WXR bytes. ``markdown=False`` leaves ``body_markdown`` empty (the import
+    service converts only what it stores, see ``bot.ingest.markdown``)."""
     data = _unwrap(data)
     if is_wxr(data):
         from bot.ingest.wxr import parse_wxr
 
-        return parse_wxr(data, source=source, default_language=default_language, now=now)
-    return _parse_with_feedparser(data, source, dict(headers or {}), default_language, now)
+        return parse_wxr(data, source=source, default_language=default_language, now=now, markdown=markdown)
+    return _parse_with_feedparser(data, source, dict(headers or {}), default_language, now, markdown)
 
 
 def _unwrap(data: bytes) -> bytes:
@@ -78,7 +81,7 @@ def _unwrap(data: bytes) -> bytes:
 
 
 def _parse_with_feedparser(data: bytes, source: str, headers: dict[str, str], default_language: str,
-                           now: datetime) -> ParsedFeed:
+                           now: datetime, markdown: bool) -> ParsedFeed:
     # Our own sanitizer (nh3) runs on every body and resolves relative links; feedparser's
     # pure-Python passes would only double the work.
     result = feedparser.parse(io.BytesIO(data), response_headers=headers,
@@ -91,7 +94,7 @@ def _parse_with_feedparser(data: bytes, source: str, headers: dict[str, str], de
     for item in result.get("entries", []):
         try:
             raw = _raw_entry(item, base, language)
-            entries.append(build_post(raw, source=source, default_language=language, now=now))
+            entries.append(build_post(raw, source=source, default_language=language, now=now, markdown=markdown))
         except Exception:  # noqa: BLE001 - one odd entry must not lose the others
             skipped += 1
     version = result.get("version") or ""

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import IngestError
 from bot.ingest import decide as d
 from bot.ingest import store
+from bot.ingest.markdown import to_markdown_many
 from bot.ingest.fetch import DEFAULT_MAX_BYTES, Fetched, fetch_url, is_url, make_client, read_file
 from bot.ingest.parse import ParsedFeed, parse_feed
 from bot.settings import FeedSettings
@@ -113,7 +114,7 @@ async def import_source(
             report.not_modified = True
         else:
             parsed = await asyncio.to_thread(parse_feed, fetched.content, source=name, headers=fetched.headers,
-                                             default_language=default_language, now=now)
+                                             default_language=default_language, now=now, markdown=False)
             if not parsed.entries and parsed.error:
                 raise IngestError(f"{location}: {parsed.error}")
     except IngestError as exc:
@@ -151,30 +152,38 @@ async def _store(session: AsyncSession, cursor: FeedSource, parsed: ParsedFeed, 
     report.error = parsed.error
     cutoff = d.archive_cutoff(now=now, first_import=cursor.last_polled_at is None,
                               last_seen_at=cursor.last_seen_at, max_age_days=max_age_days)
-    done = 0
-    for start in range(0, len(entries), 1000):
-        batch = entries[start:start + 1000]
-        stored = await store.stored_hashes(session, cursor.name, [e.source_key for e in batch])
-        changed = {e.source_key: stored[e.source_key].id for e in batch
-                   if e.source_key in stored and e.computed_hash() != stored[e.source_key].content_hash}
-        posts = await store.load_posts(session, list(changed.values()))
-        for key, post_id in changed.items():
-            stored[key] = d.Stored(post_id, stored[key].content_hash, store.snapshot(posts[post_id]))
-        decisions = d.decide(batch, stored, policy=policy, cutoff=cutoff)
-        tags = await store.tags_by_key(session, store.tag_displays(decisions))
-        added = [x for x in decisions if x.action == d.Action.ADD]
-        updated = [x for x in decisions if x.action == d.Action.UPDATE]
+    stored = await store.stored_hashes(session, cursor.name, [e.source_key for e in entries])
+    changed = {e.source_key: stored[e.source_key].id for e in entries
+               if e.source_key in stored and e.computed_hash() != stored[e.source_key].content_hash}
+    posts = await store.load_posts(session, list(changed.values()))
+    for key, post_id in changed.items():
+        stored[key] = d.Stored(post_id, stored[key].content_hash, store.snapshot(posts[post_id]))
+    decisions = await _with_markdown(d.decide(entries, stored, policy=policy, cutoff=cutoff))
+    report.unchanged = sum(x.action == d.Action.UNCHANGED for x in decisions)
+    writes = [x for x in decisions if x.action != d.Action.UNCHANGED]
+    for start in range(0, len(writes), 1000):
+        batch = writes[start:start + 1000]
+        tags = await store.tags_by_key(session, store.tag_displays(batch))
+        added = [x for x in batch if x.action == d.Action.ADD]
+        updated = [x for x in batch if x.action == d.Action.UPDATE]
         await store.add_posts(session, added, tags, now, enqueue)
         await store.update_posts(session, updated, posts, tags, now)
         report.archived += sum(x.post.status == PostStatus.ARCHIVED for x in added)
         report.added += sum(x.post.status != PostStatus.ARCHIVED for x in added)
         report.queued += sum(x.post.status == PostStatus.QUEUED for x in added)
         report.updated += len(updated)
-        report.unchanged += sum(x.action == d.Action.UNCHANGED for x in decisions)
-        done += len(batch)
         if progress is not None:
-            progress(done, len(entries))
+            progress(start + len(batch), len(writes))
     cursor.last_seen_at = d.last_seen(entries, cursor.last_seen_at)
+
+
+async def _with_markdown(decisions: list[d.Decision]) -> list[d.Decision]:
+    """Markdown only for what will be written (parsing skipped it: it is the costliest step)."""
+    todo = [i for i, x in enumerate(decisions) if x.action != d.Action.UNCHANGED]
+    converted = await to_markdown_many([decisions[i].post.body_html for i in todo])
+    for i, markdown in zip(todo, converted, strict=True):
+        decisions[i] = replace(decisions[i], post=replace(decisions[i].post, body_markdown=markdown))
+    return decisions
 
 
 async def _record_failure(sessions: async_sessionmaker[AsyncSession], report: ImportReport, error: str,

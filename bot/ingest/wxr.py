@@ -151,7 +151,8 @@ def _image_for(item: dict[str, object], export: _Export) -> tuple[str | None, st
     return (attachment[0] or None, attachment[1]) if attachment else (None, None)
 
 
-def parse_wxr(data: bytes, *, source: str, default_language: str, now: datetime):  # -> ParsedFeed
+def parse_wxr(data: bytes, *, source: str, default_language: str, now: datetime,
+              markdown: bool = True):  # -> ParsedFeed
     from bot.ingest.parse import ParsedFeed
 
     export = _read(data)
@@ -184,7 +185,7 @@ def parse_wxr(data: bytes, *, source: str, default_language: str, now: datetime)
             status=_STATES[str(item.get("wp:status", "publish"))],
         )
         try:
-            entries.append(build_post(raw, source=source, default_language=language, now=now))
+            entries.append(build_post(raw, source=source, default_language=language, now=now, markdown=markdown))
         except Exception:  # noqa: BLE001 - one odd item must not lose the others
             skipped += 1
     version = channel.get("wp:wxr_version", "").strip()
