@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.ingest.decide import Action, Decision, Stored
 from bot.store.models import FeedSource, Post, PostStatus, PostTag, Publication, PublicationState, Tag
-from bot.store.repository import NewPost
-from bot.store.tags import clean_display, tag_key
+from bot.store.repository import NewPost, tag_spellings
+from bot.store.tags import tag_key
 
 Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[None]]
 CHUNK = 500  # keeps IN (…) lists well under SQLite's and asyncpg's parameter limits
@@ -64,12 +65,7 @@ def snapshot(post: Post) -> NewPost:
 
 async def tags_by_key(session: AsyncSession, displays: Iterable[str]) -> dict[str, Tag]:
     """Every tag these spellings name, created when missing; first display form wins."""
-    wanted: dict[str, str] = {}
-    for raw in displays:
-        display = clean_display(raw)
-        key = tag_key(display)
-        if key and key not in wanted:
-            wanted[key] = display[:200]
+    wanted = tag_spellings(displays)
     tags: dict[str, Tag] = {}
     for chunk in _chunks(list(wanted)):
         tags.update({t.key: t for t in (await session.scalars(select(Tag).where(Tag.key.in_(chunk)))).all()})
@@ -81,27 +77,39 @@ async def tags_by_key(session: AsyncSession, displays: Iterable[str]) -> dict[st
     return tags
 
 
-def _links(entry: NewPost, tags: dict[str, Tag], post_id: int | None = None) -> list[PostTag]:
-    keys = dict.fromkeys(k for k in (tag_key(t) for t in entry.tags) if k in tags)
-    # post_id set on updates lets SQLAlchemy turn "delete old link + insert same link" into a no-op.
-    return [PostTag(post_id=post_id, tag_id=tags[key].id, tag=tags[key], position=i) for i, key in enumerate(keys)]
+def _tag_keys(entry: NewPost, tags: dict[str, Tag]) -> list[str]:
+    return list(dict.fromkeys(k for k in (tag_key(t) for t in entry.tags) if k in tags))
+
+
+def _links(entry: NewPost, tags: dict[str, Tag], post_id: int) -> list[PostTag]:
+    # post_id set lets SQLAlchemy turn "delete old link + insert same link" into a no-op.
+    return [PostTag(post_id=post_id, tag_id=tags[key].id, tag=tags[key], position=i)
+            for i, key in enumerate(_tag_keys(entry, tags))]
 
 
 async def add_posts(session: AsyncSession, decisions: Sequence[Decision], tags: dict[str, Tag],
                     now: datetime, enqueue: Enqueue | None) -> list[Post]:
-    posts = []
-    for decision in decisions:
-        entry = decision.post
-        post = Post(source=entry.source, source_key=entry.source_key, content_hash=entry.computed_hash(),
-                    status=entry.status, scheduled_at=entry.scheduled_at, created_at=now, updated_at=now,
-                    **{name: getattr(entry, name) for name in _COPIED})
-        post.post_tags = _links(entry, tags)
-        posts.append(post)
+    """Insert new posts; their tag links go in one executemany, not as ORM objects (the costly part)."""
+    posts = [
+        Post(source=d.post.source, source_key=d.post.source_key, content_hash=d.post.computed_hash(),
+             status=d.post.status, scheduled_at=d.post.scheduled_at, created_at=now, updated_at=now,
+             **{name: getattr(d.post, name) for name in _COPIED})
+        for d in decisions
+    ]
     session.add_all(posts)
     await session.flush()
+    links = {post.id: _tag_keys(d.post, tags) for post, d in zip(posts, decisions, strict=True)}
+    rows = [{"post_id": post_id, "tag_id": tags[key].id, "position": i}
+            for post_id, keys in links.items() for i, key in enumerate(keys)]
+    if rows:
+        await session.execute(insert(PostTag), rows)
     if enqueue is not None:
         for post in posts:
             if post.status == PostStatus.QUEUED:
+                # post.tags readable without a query: the hook filters channels on tags.
+                set_committed_value(post, "post_tags", [
+                    PostTag(post_id=post.id, tag_id=tags[key].id, tag=tags[key], position=i)
+                    for i, key in enumerate(links[post.id])])
                 await enqueue(session, post, now)
     return posts
 
