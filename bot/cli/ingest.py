@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -15,14 +15,10 @@ from bot.app import App
 from bot.cli.common import console, err_console, with_app
 from bot.ingest.decide import Policy
 from bot.ingest.fetch import DEFAULT_MAX_BYTES, is_url, make_client
-from bot.ingest.service import ImportReport, import_source
+from bot.ingest.service import DEFAULT_INTERVAL, ImportReport, import_source
 
 BIG_FILE = 1024 * 1024  # a progress bar is worth it from here on
 _COLUMNS = ("added", "updated", "unchanged", "archived", "errors")
-
-
-def _configured_name(relais: App, location: str) -> str | None:
-    return next((feed.name for feed in relais.settings.feeds if feed.url == location), None)
 
 
 def _wants_progress(sources: list[str]) -> bool:
@@ -38,8 +34,9 @@ def import_(
     policy: Policy | None = typer.Option(
         None, "--policy", help="queue: new entries take the next free slot; draft: wait for an author. "
         "Default: the configured feed's policy, else draft for WXR exports and queue for feeds."),
-    max_age_days: int = typer.Option(7, "--max-age-days", min=0,
-                                     help="On a first import, entries older than this are archived."),
+    max_age_days: int | None = typer.Option(
+        None, "--max-age-days", min=0,
+        help="On a first import, entries older than this are archived. Default: the feed's setting, else 7."),
     max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, help="Refuse bodies larger than this."),
     force: bool = typer.Option(False, "--force", help="Import even if the source has not changed."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
@@ -61,7 +58,9 @@ def import_(
                     reports.append(await import_source(
                         relais, location if is_url(location) else str(Path(location).expanduser()),
                         now=now, policy=chosen, name=feed.name if feed else None, client=client,
-                        max_age_days=feed.first_import_max_age_days if feed and policy is None else max_age_days,
+                        max_age_days=max_age_days if max_age_days is not None
+                        else feed.first_import_max_age_days if feed else 7,
+                        interval=timedelta(minutes=feed.interval_minutes) if feed else DEFAULT_INTERVAL,
                         default_language=relais.settings.default_language, max_bytes=max_bytes, force=force,
                         progress=lambda done, total, task=task: bar.update(task, completed=done, total=total),
                     ))

@@ -74,13 +74,19 @@ async def fetch_url(client: httpx.AsyncClient, url: str, *, etag: str | None = N
             response_headers.setdefault("content-location", str(response.url))
             response_headers.pop("content-encoding", None)  # httpx already decoded the body
             return Fetched(str(response.url), b"".join(chunks), response_headers,
-                           etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"))
+                           etag=_validator(response.headers.get("etag"), 500),
+                           last_modified=_validator(response.headers.get("last-modified"), 100))
     except httpx.TooManyRedirects:
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects") from None
     except httpx.TimeoutException:
         raise FetchError(f"{url}: timed out") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
+
+
+def _validator(value: str | None, limit: int) -> str | None:
+    """A validator too long for its column is dropped: a full GET next time beats a crash."""
+    return value if value and len(value) <= limit else None
 
 
 def read_file(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:

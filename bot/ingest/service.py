@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import IngestError
@@ -97,8 +98,9 @@ async def import_source(
 ) -> ImportReport:
     """Import one URL or file. ``policy`` None: ``draft`` for WXR exports, ``queue`` for feeds.
 
-    Never raises for a bad source: the report carries the error, and the source's failure
-    streak and next poll time are recorded.
+    Never raises for a bad source or a database refusal: the report carries the error, and
+    the source's failure streak and next poll time are recorded. An exception raised by the
+    ``enqueue`` hook propagates (after the rollback): that is a bug, not bad input.
     """
     sessions = _sessions(app_or_sessions)
     name = name or source_name(location)
@@ -119,6 +121,21 @@ async def import_source(
                 raise IngestError(f"{location}: {parsed.error}")
     except IngestError as exc:
         return await _record_failure(sessions, report, str(exc), now, interval)
+    try:
+        await _commit(sessions, name, location, fetched, parsed, new_digest, report, now=now, policy=policy,
+                      interval=interval, max_age_days=max_age_days, enqueue=enqueue, progress=progress)
+    except SQLAlchemyError as exc:  # rolled back: nothing half-written; the source is reported
+        log.exception("storing %s failed", name)
+        return await _record_failure(sessions, ImportReport(source=name, location=location),
+                                     f"{location}: database error: {type(exc).__name__}", now, interval)
+    _log_report(report)
+    return report
+
+
+async def _commit(sessions: async_sessionmaker[AsyncSession], name: str, location: str, fetched: Fetched,
+                  parsed: ParsedFeed | None, new_digest: str, report: ImportReport, *, now: datetime,
+                  policy: d.Policy | str | None, interval: timedelta, max_age_days: int,
+                  enqueue: store.Enqueue | None, progress: Progress | None) -> None:
     async with sessions.begin() as session:
         cursor = await store.feed_source(session, name, location)
         if parsed is not None:
@@ -129,8 +146,6 @@ async def import_source(
             cursor.last_error = parsed.error
         cursor.failures, cursor.last_polled_at = 0, now
         cursor.next_poll_at = report.next_poll_at = d.next_poll(now, interval, 0)
-    _log_report(report)
-    return report
 
 
 async def _fetch(location: str, client: httpx.AsyncClient | None, etag: str | None, modified: str | None,
