@@ -99,3 +99,15 @@ def test_every_real_world_feed_parses_without_crashing() -> None:
         for entry in parsed.entries:
             assert "<script" not in entry.body_html.lower(), path.name
     assert not failures
+
+
+def test_response_headers_give_the_charset_and_the_base_for_relative_links() -> None:
+    data = ('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>Les « #soins » à '
+            'domicile</title><link>/soins</link><guid>g1</guid><description>&lt;img src="a.png"&gt;</description>'
+            '</item></channel></rss>').encode("cp1252")
+    headers = {"content-type": "application/rss+xml; charset=windows-1252",
+               "content-location": "https://soins.example/feed/"}
+    entry = parse_feed(data, source="s", headers=headers, now=NOW).entries[0]
+    assert entry.title == "Les « #soins » à domicile" and entry.tags == ("soins",)
+    assert entry.url == "https://soins.example/soins"
+    assert entry.image_url == "https://soins.example/feed/a.png"
