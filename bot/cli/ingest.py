@@ -58,6 +58,7 @@ def import_(
                     reports.append(await import_source(
                         relais, location if is_url(location) else str(Path(location).expanduser()),
                         now=now, policy=chosen, name=feed.name if feed else None, client=client,
+                        enqueue=relais.enqueue,
                         max_age_days=max_age_days if max_age_days is not None
                         else feed.first_import_max_age_days if feed else 7,
                         interval=timedelta(minutes=feed.interval_minutes) if feed else DEFAULT_INTERVAL,
