@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.errors import ConfigError
 from bot.publish.mastodon import MastodonPublisher, idempotency_key_for
-from bot.publish.ratelimit import TelegramLimits
+from bot.publish.ratelimit import MastodonLimits, TelegramLimits
+from bot.settings import Settings
 from bot.store.models import Platform, Publication
 
 # Mastodon honours an Idempotency-Key for one hour; stop trusting it a little before that.
@@ -115,3 +117,26 @@ class MastodonTarget:
 
     async def delete(self, job: Job, now: datetime) -> bool:
         return await self.publisher.delete(job.remote_id or "")
+
+
+def build_targets(settings: Settings, telegram: TelegramPublisherLike | None, *,
+                  telegram_limits: TelegramLimits | None = None,
+                  mastodon_limits: MastodonLimits | None = None) -> dict[str, Target]:
+    """``{channel name: Target}`` for every enabled configured channel. Opens no connection."""
+    targets: dict[str, Target] = {}
+    for channel in settings.channels:
+        if not channel.enabled:
+            continue
+        if channel.platform == "telegram":
+            if telegram is None:
+                raise ConfigError(f"channel {channel.name!r}: a Telegram channel needs telegram.token")
+            targets[channel.name] = TelegramTarget(telegram, telegram_limits)
+            continue
+        if channel.token is None:
+            raise ConfigError(f"channel {channel.name!r}: a Mastodon account needs token_env or token_file")
+        token = channel.token.get_secret_value()
+        limiter = mastodon_limits.for_token(token) if mastodon_limits is not None else None
+        targets[channel.name] = MastodonTarget(
+            MastodonPublisher(api_base_url=channel.instance_url or "", access_token=token, limiter=limiter)
+        )
+    return targets

@@ -95,7 +95,8 @@ class _Pass:
                 state = await outbox.fail(session, job.publication_id, error, self.now, policy=self.policy,
                                           rng=self.rng)
             retrying = state == PublicationState.RETRY
-            self.tally.add("retried" if retrying else "dead")
+            if state is not None:  # None: another worker recovered the row meanwhile
+                self.tally.add("retried" if retrying else "dead")
             self._error(job, "send", str(error), retrying)
             return
         async with self.sessions.begin() as session:
