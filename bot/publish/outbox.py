@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import PublishError, RetryableError
@@ -119,6 +119,21 @@ async def complete(session: AsyncSession, publication_id: int, *, remote_id: str
                     publication_id, remote_id)
         return False
     return True
+
+
+async def release(session: AsyncSession, publication_ids: Collection[int], worker_id: str) -> int:
+    """Give back claims that never reached the platform (shutdown): as if never claimed."""
+    if not publication_ids:
+        return 0
+    result = await session.execute(
+        update(Publication)
+        .where(Publication.id.in_(list(publication_ids)), Publication.claimed_by == worker_id)
+        .values(state=case((Publication.state != State.SENDING, Publication.state),
+                           (Publication.attempts <= 1, State.PENDING), else_=State.RETRY),
+                attempts=Publication.attempts - 1, claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _next_try(attempts: int, error: PublishError, now: datetime, policy: RetryPolicy,

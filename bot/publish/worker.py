@@ -74,6 +74,8 @@ class _Pass:
     policy: RetryPolicy
     rng: random.Random | None
     tally: _Tally
+    worker_id: str
+    started: set[int] = field(default_factory=set)  # handed to a platform: outcome may be unknown
 
     async def _render(self, target: Target, publication: Publication) -> Any:
         await target.prepare(self.now)
@@ -87,6 +89,7 @@ class _Pass:
 
     async def send(self, publication: Publication) -> None:
         job, target = Job.of(publication), self.targets[publication.channel.name]
+        self.started.add(job.publication_id)
         try:
             sent = await target.send(job, await self._render(target, publication), self.now)
         except Exception as exc:  # noqa: BLE001 - per-item: classified and recorded, the batch goes on
@@ -99,13 +102,18 @@ class _Pass:
                 self.tally.add("retried" if retrying else "dead")
             self._error(job, "send", str(error), retrying)
             return
+        # The platform has answered: record it even if shutdown cancels us meanwhile.
+        await asyncio.shield(self._complete(job, sent))
+        self.tally.add("sent")
+
+    async def _complete(self, job: Job, sent: Any) -> None:
         async with self.sessions.begin() as session:
             await outbox.complete(session, job.publication_id, remote_id=str(sent.remote_id),
                                   remote_url=sent.remote_url, sent_version=job.content_version, now=self.now)
-        self.tally.add("sent")
 
     async def change(self, publication: Publication) -> None:
         job, target = Job.of(publication), self.targets[publication.channel.name]
+        self.started.add(job.publication_id)
         delete = outbox.wants_delete(publication)
         try:
             if delete:
@@ -142,7 +150,16 @@ class _Pass:
                     self.tally.errors.append(ItemError(publication.id, publication.channel.name, "record",
                                                        scrub(str(exc)), True))
 
-        await asyncio.gather(*(one_channel(items) for items in by_channel.values()))
+        try:
+            await asyncio.gather(*(one_channel(items) for items in by_channel.values()))
+        except asyncio.CancelledError:
+            # Shutdown: what never reached the platform goes back to the queue now; a send in
+            # flight keeps `sending` (its outcome is unknown) until recover_stale.
+            unsent = [p.id for p in publications if p.id not in self.started]
+            async with self.sessions.begin() as session:
+                released = await outbox.release(session, unsent, self.worker_id)
+            log.info("worker stopping: released %d unsent publications", released)
+            raise
 
 
 async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *, worker_id: str,
@@ -151,7 +168,7 @@ async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
                    rng: random.Random | None = None) -> WorkerReport:
     """Publish what is due at ``now`` on the channels in ``publishers``, then edits and deletes."""
     tally = _Tally()
-    work = _Pass(sessions, now, publishers, render, policy, rng, tally)
+    work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id)
     async with sessions.begin() as session:
         tally.counts["recovered"] = await outbox.recover_stale(session, now, stale_after)
         tally.counts["withdrawn"] = await outbox.withdraw_unsent(session, now)

@@ -36,8 +36,7 @@ async def test_group_chats_get_their_own_budget_private_chats_a_tighter_one() ->
     private = await _stamps(lambda: limits.acquire(424242), 5)
     assert _max_in_window(channel, 0.2) <= 4
     assert _max_in_window(private, 0.2) <= 2
-    # No slower than the limit either (≥ 0.9 of it): eight intervals of 50 ms.
-    assert channel[-1] - channel[0] < 8 * 0.05 / 0.9
+    # How close to the limit we run is measured in bench/publish_ratelimit.py, not asserted here.
 
 
 async def test_the_overall_limit_spans_chats() -> None:

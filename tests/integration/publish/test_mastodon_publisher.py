@@ -55,11 +55,11 @@ async def test_the_same_idempotency_key_makes_one_status(mastodon) -> None:
 
 
 async def test_a_timeout_after_the_server_posted_is_retried_into_the_same_status(mastodon) -> None:
-    mastodon.fault(path="/api/v1/statuses", methods=["POST"], type="latency", delay_ms=1500)
-    slow = publisher(mastodon, request_timeout=0.3)
+    mastodon.fault(path="/api/v1/statuses", methods=["POST"], type="latency", delay_ms=800)
+    slow = publisher(mastodon, request_timeout=0.2)
     with pytest.raises(RetryableError):
         await slow.send(Render(), idempotency_key="k-timeout", now=NOW)
-    time.sleep(1.5)  # the server finishes the request the client gave up on
+    time.sleep(0.8)  # the server finishes the request the client gave up on
     sent = await publisher(mastodon).send(Render(), idempotency_key="k-timeout", now=NOW)
     statuses = mastodon.statuses()
     assert [str(s["id"]) for s in statuses] == [sent.remote_id]

@@ -4,6 +4,7 @@ python-telegram-bot's real exception classes."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -203,3 +204,23 @@ async def test_timeouts_retry_with_backoff_until_dead(sessions, targets, telegra
         assert row.state == expected
         now = row.next_attempt_at or now
     assert row.last_error.startswith("gave up after 3 attempts: Telegram: Timed out")
+
+
+async def test_shutdown_releases_what_was_not_sent_and_keeps_the_in_flight_one(sessions, telegram) -> None:
+    started = asyncio.Event()
+
+    class Stuck(FakeTelegram):
+        async def send(self, chat, render):
+            started.set()
+            await asyncio.Event().wait()  # the platform never answers
+
+    await _queue(sessions, ["#Santé : un", "#Santé : deux", "#Santé : trois"])
+    task = asyncio.create_task(run_once(sessions, NOW, worker_id="w1", render=render,
+                                        publishers={"canal": TelegramTarget(Stuck())}))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    rows = [p for p in (await _states(sessions)).values() if p.channel.name == "canal"]
+    assert sorted((p.state, p.attempts, p.claimed_by) for p in rows) == [
+        (State.PENDING, 0, None), (State.PENDING, 0, None), (State.SENDING, 1, "w1")]
