@@ -112,13 +112,13 @@ async def fetch_media(url: str, *, timeout: float = 30.0) -> MediaFile | None:
                 if response.status_code >= 400 or not mime.startswith("image/"):
                     log.warning("image %s skipped: HTTP %s, %s", url, response.status_code, mime or "no type")
                     return None
-                data = b""
+                data = bytearray()
                 async for chunk in response.aiter_bytes():
                     data += chunk
                     if len(data) > MAX_MEDIA_BYTES:
                         log.warning("image %s skipped: larger than %d bytes", url, MAX_MEDIA_BYTES)
                         return None
-                return MediaFile(data, mime)
+                return MediaFile(bytes(data), mime)
     except httpx.HTTPError as exc:
         raise RetryableError(scrub(f"image {url}: {type(exc).__name__}: {exc}")) from None
 

@@ -224,3 +224,21 @@ async def test_shutdown_releases_what_was_not_sent_and_keeps_the_in_flight_one(s
     rows = [p for p in (await _states(sessions)).values() if p.channel.name == "canal"]
     assert sorted((p.state, p.attempts, p.claimed_by) for p in rows) == [
         (State.PENDING, 0, None), (State.PENDING, 0, None), (State.SENDING, 1, "w1")]
+
+
+async def test_a_retry_past_the_idempotency_hour_finds_the_status_instead_of_reposting(sessions, targets,
+                                                                                      mastodon) -> None:
+    async with sessions.begin() as session:
+        masto = await make_channel(session, "masto")
+        post = await make_post(session, "#Santé : le #chatbot")
+        await make_publication(session, post, masto, due_at=NOW - timedelta(hours=2),
+                               state=State.RETRY, attempts=1, next_attempt_at=NOW)
+    # The first attempt went through two hours ago but its answer was lost; Mastodon has
+    # forgotten the key since (a different key stands in for that).
+    earlier = await targets["masto"].publisher.send(MastodonRender(f"{post.title}\n\n{post.url}"),
+                                                    idempotency_key="forgotten",
+                                                    now=NOW - timedelta(hours=2))
+    report = await _run(sessions, {"masto": targets["masto"]})
+    assert report.sent == 1
+    assert [str(s["id"]) for s in mastodon.statuses()] == [earlier.remote_id]
+    assert (await _states(sessions))[(post.id, "masto")].remote_id == earlier.remote_id
