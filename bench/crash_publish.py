@@ -21,9 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 from mastodon_mock.testing import MockServer
@@ -37,18 +37,10 @@ from bot.store import db
 from bot.store.models import Channel, Platform, Post, Publication, PublicationState
 
 
-@dataclass(frozen=True)
-class Render:
-    status: str
-    spoiler_text: str = ""
-    language: str = "fr"
-    visibility: str = "public"
-    media_url: str | None = None
-    media_alt: str | None = None
-
-
-def render(publication: Publication) -> Render:
-    return Render(status=f"{publication.post.title} {publication.post.url}")
+def render(publication: Publication) -> SimpleNamespace:
+    """Stands in for the formatter: the duck-typed MastodonRender the publisher reads."""
+    return SimpleNamespace(status=f"{publication.post.title} {publication.post.url}", spoiler_text="",
+                           language="fr", visibility="public", media_url=None, media_alt=None)
 
 
 async def child(url: str, base_url: str) -> None:
