@@ -136,6 +136,10 @@ async def release(session: AsyncSession, publication_ids: Collection[int], worke
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _ours(publication: Publication, worker_id: str | None) -> bool:
+    return worker_id is None or publication.claimed_by == worker_id
+
+
 def _next_try(attempts: int, error: PublishError, now: datetime, policy: RetryPolicy,
               rng: random.Random | None) -> datetime | None:
     """When to try again, or None to give up."""
@@ -153,10 +157,14 @@ def _give_up_message(attempts: int, error: PublishError) -> str:
 
 
 async def fail(session: AsyncSession, publication_id: int, error: PublishError, now: datetime, *,
-               policy: RetryPolicy = DEFAULT_POLICY, rng: random.Random | None = None) -> State | None:
-    """Send failed: ``retry`` at the next try time, or ``dead`` with the platform's message."""
+               policy: RetryPolicy = DEFAULT_POLICY, rng: random.Random | None = None,
+               worker_id: str | None = None) -> State | None:
+    """Send failed: ``retry`` at the next try time, or ``dead`` with the platform's message.
+
+    None when the row is no longer ours (recovered and claimed by another worker meanwhile).
+    """
     publication = await session.get(Publication, publication_id, populate_existing=True)
-    if publication is None or publication.state != State.SENDING:
+    if publication is None or publication.state != State.SENDING or not _ours(publication, worker_id):
         return None
     when = _next_try(publication.attempts, error, now, policy, rng)
     publication.claimed_by = publication.claimed_at = None
@@ -243,14 +251,14 @@ async def complete_delete(session: AsyncSession, publication_id: int, now: datet
 
 async def fail_change(session: AsyncSession, publication_id: int, error: PublishError, now: datetime, *,
                       delete: bool, policy: RetryPolicy = DEFAULT_POLICY,
-                      rng: random.Random | None = None) -> bool:
+                      rng: random.Random | None = None, worker_id: str | None = None) -> bool:
     """An edit or delete failed; returns True when it will be retried.
 
     Giving up on an edit leaves the message as it was (state stays ``sent``); giving up on a
     delete turns the publication ``dead`` so an author is told to remove the message by hand.
     """
     publication = await session.get(Publication, publication_id, populate_existing=True)
-    if publication is None:
+    if publication is None or not _ours(publication, worker_id):
         return False
     when = _next_try(publication.attempts, error, now, policy, rng)
     publication.claimed_by = publication.claimed_at = None

@@ -96,7 +96,7 @@ class _Pass:
             error = classify(exc)
             async with self.sessions.begin() as session:
                 state = await outbox.fail(session, job.publication_id, error, self.now, policy=self.policy,
-                                          rng=self.rng)
+                                          rng=self.rng, worker_id=self.worker_id)
             retrying = state == PublicationState.RETRY
             if state is not None:  # None: another worker recovered the row meanwhile
                 self.tally.add("retried" if retrying else "dead")
@@ -126,7 +126,8 @@ class _Pass:
                 error = classify(exc)
                 async with self.sessions.begin() as session:
                     retrying = await outbox.fail_change(session, job.publication_id, error, self.now,
-                                                        delete=delete, policy=self.policy, rng=self.rng)
+                                                        delete=delete, policy=self.policy, rng=self.rng,
+                                                        worker_id=self.worker_id)
                 self._error(job, "delete" if delete else "edit", str(error), retrying)
                 return
         async with self.sessions.begin() as session:

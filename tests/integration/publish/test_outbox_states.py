@@ -228,3 +228,14 @@ async def test_two_workers_on_postgresql_never_claim_the_same_publication(sessio
         rows = (await session.scalars(select(Publication))).all()
     assert {p.claimed_by for p in rows if p.id in set(first)} == {"w1"}
     assert all(p.state == State.SENDING and p.attempts == 1 for p in rows)
+
+
+async def test_a_late_failure_does_not_undo_another_workers_claim(sessions, one) -> None:
+    await _claim(sessions, worker="slow")
+    async with sessions.begin() as session:
+        await outbox.recover_stale(session, NOW + timedelta(minutes=11), timedelta(minutes=10))
+    await _claim(sessions, now=NOW + timedelta(minutes=11), worker="w2")
+    async with sessions.begin() as session:  # the slow worker's call finally times out
+        assert await outbox.fail(session, one, RetryableError("timed out"), NOW, worker_id="slow") is None
+    row = await _row(sessions, one)
+    assert (row.state, row.claimed_by) == (State.SENDING, "w2")
