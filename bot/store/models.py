@@ -68,6 +68,7 @@ class PublicationState(enum.StrEnum):
     SENT = "sent"
     RETRY = "retry"
     DEAD = "dead"
+    DELETED = "deleted"  # withdrawn: the sent message was deleted, or the post went before sending
 
 
 class DeliveryState(enum.StrEnum):

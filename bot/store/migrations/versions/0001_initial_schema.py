@@ -151,7 +151,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('post_id', sa.Integer(), nullable=False),
     sa.Column('channel_id', sa.Integer(), nullable=False),
-    sa.Column('state', sa.Enum('pending', 'sending', 'sent', 'retry', 'dead', name='publicationstate', native_enum=False, length=16), nullable=False),
+    sa.Column('state', sa.Enum('pending', 'sending', 'sent', 'retry', 'dead', 'deleted', name='publicationstate', native_enum=False, length=16), nullable=False),
     sa.Column('due_at', bot.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', bot.store.types.UTCDateTime(timezone=True), nullable=True),

@@ -1,0 +1,307 @@
+"""The outbox over ``publications``: claim, complete, fail, recover (DESIGN.md rule 6).
+
+A publication row exists before anything is sent. A worker *claims* due rows (state
+``sending``, stamped with its id), calls the platform, and records the answer at once, each
+publication in its own short transaction. On PostgreSQL the claim is
+``SELECT … FOR UPDATE SKIP LOCKED`` so several ``relais run`` processes never take the same
+row; on SQLite (one writer at a time) the guarded ``UPDATE … WHERE state IN (…)`` is the lock.
+
+Sent publications carry two more jobs through the same discipline: *edit* (``needs_edit``,
+the post changed after it went out) and *delete* (``needs_delete`` or the post was deleted).
+A change job is claimed by stamping ``claimed_by``/``claimed_at`` while the row stays ``sent``.
+
+``attempts`` counts the tries of the current job: the send, then each edit or delete.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import PublishError, RetryableError
+from bot.store.models import Channel, Post, Publication
+from bot.store.models import PublicationState as State
+
+log = logging.getLogger(__name__)
+
+SENDABLE = (State.PENDING, State.RETRY)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with "equal jitter": the n-th retry waits in [d/2, d], d = base·2ⁿ⁻¹ ≤ cap."""
+
+    base: timedelta = timedelta(seconds=30)
+    cap: timedelta = timedelta(hours=1)
+    max_attempts: int = 8
+
+    def delay(self, attempts: int, rng: random.Random | None = None) -> timedelta:
+        ceiling = min(self.cap, self.base * (2 ** max(attempts - 1, 0)))
+        return ceiling * (rng or random).uniform(0.5, 1.0)
+
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _channel_filter(query: Select[Any], channel_names: Collection[str] | None) -> Select[Any]:
+    return query if channel_names is None else query.where(Channel.name.in_(list(channel_names)))
+
+
+async def _claim(session: AsyncSession, candidates: Select[Any], guard: ColumnElement[bool],
+                 values: dict[str, Any]) -> list[Publication]:
+    """Lock-free on SQLite, SKIP LOCKED on PostgreSQL; the guard makes the UPDATE the arbiter."""
+    if _is_postgres(session):
+        candidates = candidates.with_for_update(skip_locked=True, of=Publication)
+    ids = list((await session.scalars(candidates)).all())
+    if not ids:
+        return []
+    result = await session.execute(
+        update(Publication).where(Publication.id.in_(ids), guard).values(**values)
+        .returning(Publication.id).execution_options(synchronize_session=False)
+    )
+    claimed = list(result.scalars().all())
+    if not claimed:
+        return []
+    rows = await session.scalars(
+        select(Publication).where(Publication.id.in_(claimed)).order_by(Publication.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    # A pending row without next_attempt_at falls back to its slot time; with neither it is unscheduled.
+    return func.coalesce(Publication.next_attempt_at, Publication.due_at) <= now
+
+
+async def claim_due(session: AsyncSession, now: datetime, worker_id: str, limit: int, *,
+                    channel_names: Collection[str] | None = None) -> list[Publication]:
+    """Move up to ``limit`` due sends to ``sending`` for this worker; the caller commits."""
+    candidates = (
+        select(Publication.id)
+        .join(Channel, Channel.id == Publication.channel_id)
+        .join(Post, Post.id == Publication.post_id)
+        .where(Publication.state.in_(SENDABLE), _due(now), Channel.enabled.is_(True),
+               Channel.paused.is_(False), Post.deleted_at.is_(None), Publication.needs_delete.is_(False))
+        .order_by(func.coalesce(Publication.next_attempt_at, Publication.due_at), Publication.id)
+        .limit(limit)
+    )
+    return await _claim(
+        session, _channel_filter(candidates, channel_names), Publication.state.in_(SENDABLE),
+        {"state": State.SENDING, "claimed_by": worker_id, "claimed_at": now, "attempts": Publication.attempts + 1},
+    )
+
+
+async def complete(session: AsyncSession, publication_id: int, *, remote_id: str, remote_url: str | None,
+                   sent_version: int, now: datetime) -> bool:
+    """Record the platform's answer; False when the row was already sent (a duplicate went out)."""
+    result = await session.execute(
+        update(Publication)
+        .where(Publication.id == publication_id, Publication.state.in_((State.SENDING, *SENDABLE)))
+        .values(state=State.SENT, remote_id=remote_id, remote_url=remote_url, sent_at=now,
+                sent_version=sent_version, needs_edit=Publication.content_version > sent_version,
+                last_error=None, claimed_by=None, claimed_at=None, next_attempt_at=None, attempts=0)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        log.warning("publication %s was already completed; remote message %s is a duplicate",
+                    publication_id, remote_id)
+        return False
+    return True
+
+
+async def release(session: AsyncSession, publication_ids: Collection[int], worker_id: str) -> int:
+    """Give back claims that never reached the platform (shutdown): as if never claimed."""
+    if not publication_ids:
+        return 0
+    result = await session.execute(
+        update(Publication)
+        .where(Publication.id.in_(list(publication_ids)), Publication.claimed_by == worker_id)
+        .values(state=case((Publication.state != State.SENDING, Publication.state),
+                           (Publication.attempts <= 1, State.PENDING), else_=State.RETRY),
+                attempts=Publication.attempts - 1, claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _ours(publication: Publication, worker_id: str | None) -> bool:
+    return worker_id is None or publication.claimed_by == worker_id
+
+
+def _next_try(attempts: int, error: PublishError, now: datetime, policy: RetryPolicy,
+              rng: random.Random | None) -> datetime | None:
+    """When to try again, or None to give up."""
+    if not isinstance(error, RetryableError) or attempts >= policy.max_attempts:
+        return None
+    if error.retry_after is not None:  # the platform said exactly when
+        return now + timedelta(seconds=error.retry_after)
+    return now + policy.delay(attempts, rng)
+
+
+def _give_up_message(attempts: int, error: PublishError) -> str:
+    if isinstance(error, RetryableError):
+        return f"gave up after {attempts} attempts: {error}"
+    return str(error)
+
+
+async def fail(session: AsyncSession, publication_id: int, error: PublishError, now: datetime, *,
+               policy: RetryPolicy = DEFAULT_POLICY, rng: random.Random | None = None,
+               worker_id: str | None = None) -> State | None:
+    """Send failed: ``retry`` at the next try time, or ``dead`` with the platform's message.
+
+    None when the row is no longer ours (recovered and claimed by another worker meanwhile).
+    """
+    publication = await session.get(Publication, publication_id, populate_existing=True)
+    if publication is None or publication.state != State.SENDING or not _ours(publication, worker_id):
+        return None
+    when = _next_try(publication.attempts, error, now, policy, rng)
+    publication.claimed_by = publication.claimed_at = None
+    if when is None:
+        publication.state, publication.last_error, publication.next_attempt_at = State.DEAD, \
+            _give_up_message(publication.attempts, error), None
+    else:
+        publication.state, publication.last_error, publication.next_attempt_at = State.RETRY, str(error), when
+    await session.flush()
+    return publication.state
+
+
+async def recover_stale(session: AsyncSession, now: datetime, older_than: timedelta) -> int:
+    """Return work left by a crashed worker: ``sending`` → ``retry`` now; stale change claims released.
+
+    A Telegram message in flight at the crash may then go out twice (one per crash); Mastodon
+    sends are protected by the Idempotency-Key.
+    """
+    cutoff = now - older_than
+    sends = await session.execute(
+        update(Publication)
+        .where(Publication.state == State.SENDING, Publication.claimed_at < cutoff)
+        .values(state=State.RETRY, next_attempt_at=now, claimed_by=None, claimed_at=None,
+                last_error="worker stopped while sending; outcome unknown")
+        .execution_options(synchronize_session=False)
+    )
+    changes = await session.execute(
+        update(Publication)
+        .where(Publication.state == State.SENT, Publication.claimed_at < cutoff)
+        .values(claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    recovered = sends.rowcount + changes.rowcount  # type: ignore[attr-defined]
+    if recovered:
+        log.warning("recovered %d publications left by a stopped worker", recovered)
+    return int(recovered)
+
+
+# --- Edits and deletes of sent publications ------------------------------------------------
+
+
+def wants_delete(publication: Publication) -> bool:
+    return publication.needs_delete or publication.post.deleted_at is not None
+
+
+async def claim_changes(session: AsyncSession, now: datetime, worker_id: str, limit: int, *,
+                        channel_names: Collection[str] | None = None) -> list[Publication]:
+    """Claim sent publications that must be edited or deleted; :func:`wants_delete` tells which."""
+    wanted = or_(Publication.needs_edit.is_(True), Publication.needs_delete.is_(True), Post.deleted_at.is_not(None))
+    free = and_(Publication.state == State.SENT, Publication.claimed_at.is_(None))
+    candidates = (
+        select(Publication.id)
+        .join(Channel, Channel.id == Publication.channel_id)
+        .join(Post, Post.id == Publication.post_id)
+        .where(free, wanted, Channel.enabled.is_(True),
+               or_(Publication.next_attempt_at.is_(None), Publication.next_attempt_at <= now))
+        .order_by(Publication.id)
+        .limit(limit)
+    )
+    return await _claim(
+        session, _channel_filter(candidates, channel_names), free,
+        {"claimed_by": worker_id, "claimed_at": now, "attempts": Publication.attempts + 1},
+    )
+
+
+async def complete_edit(session: AsyncSession, publication_id: int, *, version: int, now: datetime) -> None:
+    await session.execute(
+        update(Publication).where(Publication.id == publication_id)
+        .values(sent_version=version, needs_edit=Publication.content_version > version, claimed_by=None,
+                claimed_at=None, next_attempt_at=None, attempts=0, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def complete_delete(session: AsyncSession, publication_id: int, now: datetime, *,
+                          note: str | None = None) -> None:
+    await session.execute(
+        update(Publication).where(Publication.id == publication_id)
+        .values(state=State.DELETED, needs_edit=False, needs_delete=False, claimed_by=None, claimed_at=None,
+                next_attempt_at=None, attempts=0, last_error=note)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def fail_change(session: AsyncSession, publication_id: int, error: PublishError, now: datetime, *,
+                      delete: bool, policy: RetryPolicy = DEFAULT_POLICY,
+                      rng: random.Random | None = None, worker_id: str | None = None) -> bool:
+    """An edit or delete failed; returns True when it will be retried.
+
+    Giving up on an edit leaves the message as it was (state stays ``sent``); giving up on a
+    delete turns the publication ``dead`` so an author is told to remove the message by hand.
+    """
+    publication = await session.get(Publication, publication_id, populate_existing=True)
+    if publication is None or not _ours(publication, worker_id):
+        return False
+    when = _next_try(publication.attempts, error, now, policy, rng)
+    publication.claimed_by = publication.claimed_at = None
+    publication.next_attempt_at = when
+    action = "delete" if delete else "edit"
+    if when is None:
+        publication.last_error = f"{action} failed: {_give_up_message(publication.attempts, error)}"
+        publication.attempts = 0
+        if delete:
+            publication.state, publication.needs_delete = State.DEAD, False
+        else:
+            publication.needs_edit = False
+    else:
+        publication.last_error = f"{action} failed: {error}"
+    await session.flush()
+    return when is not None
+
+
+async def withdraw_unsent(session: AsyncSession, now: datetime) -> int:
+    """Publications not sent yet whose post was deleted (or that were withdrawn) never go out."""
+    gone = select(Post.id).where(Post.deleted_at.is_not(None))
+    result = await session.execute(
+        update(Publication)
+        .where(Publication.state.in_(SENDABLE),
+               or_(Publication.needs_delete.is_(True), Publication.post_id.in_(gone)))
+        .values(state=State.DELETED, needs_delete=False, next_attempt_at=None,
+                last_error="withdrawn before publication")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def request_edits(session: AsyncSession, post_ids: Sequence[int]) -> int:
+    """The posts changed: sent (or in-flight) publications must be edited to the new version.
+
+    Unsent ones are rendered fresh when they go out and keep their version, so a retry keeps
+    the same Mastodon Idempotency-Key.
+    """
+    result = await session.execute(
+        update(Publication)
+        .where(Publication.post_id.in_(list(post_ids)), Publication.state.in_((State.SENT, State.SENDING)))
+        .values(content_version=Publication.content_version + 1,
+                needs_edit=Publication.state == State.SENT)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,142 @@
+"""One interface over the platform publishers, so the worker does not care which is which.
+
+The composition root builds ``{channel name: Target}``: a ``TelegramTarget`` around the shared
+Telegram publisher for each Telegram channel, a ``MastodonTarget`` per Mastodon account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.errors import ConfigError
+from bot.publish.mastodon import MastodonPublisher, idempotency_key_for
+from bot.publish.ratelimit import MastodonLimits, TelegramLimits
+from bot.settings import Settings
+from bot.store.models import Platform, Publication
+
+# Mastodon honours an Idempotency-Key for one hour; stop trusting it a little before that.
+IDEMPOTENCY_WINDOW = timedelta(minutes=55)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What a publisher needs to know about one claimed publication."""
+
+    publication_id: int
+    post_id: int
+    channel: str
+    platform: Platform
+    target: str
+    attempts: int
+    idempotency_key: str
+    content_version: int
+    remote_id: str | None
+    sent_at: datetime | None
+    # The first attempt happened at or after this (slot time, else row creation).
+    first_attempt_not_before: datetime
+
+    @classmethod
+    def of(cls, publication: Publication) -> Job:
+        return cls(
+            publication_id=publication.id, post_id=publication.post_id, channel=publication.channel.name,
+            platform=publication.channel.platform, target=publication.channel.target,
+            attempts=publication.attempts, idempotency_key=publication.idempotency_key,
+            content_version=publication.content_version, remote_id=publication.remote_id,
+            sent_at=publication.sent_at, first_attempt_not_before=publication.due_at or publication.created_at,
+        )
+
+
+class Sent(Protocol):
+    remote_id: str
+    remote_url: str | None
+
+
+class Target(Protocol):
+    async def prepare(self, now: datetime) -> None: ...
+    async def send(self, job: Job, render: Any, now: datetime) -> Sent: ...
+    async def edit(self, job: Job, render: Any, now: datetime) -> None: ...
+    async def delete(self, job: Job, now: datetime) -> bool: ...
+
+
+class TelegramPublisherLike(Protocol):
+    """``bot.publish.telegram.TelegramPublisher`` as the worker uses it."""
+
+    async def send(self, chat: str, render: Any) -> Sent: ...
+    async def edit(self, chat: str, remote_id: str, render: Any) -> Any: ...
+    async def delete(self, chat: str, remote_id: str, sent_at: datetime, now: datetime) -> bool: ...
+
+
+class TelegramTarget:
+    """A Telegram channel or group; waits for the rate limits before each message."""
+
+    def __init__(self, publisher: TelegramPublisherLike, limits: TelegramLimits | None = None) -> None:
+        self.publisher, self.limits = publisher, limits
+
+    async def prepare(self, now: datetime) -> None:
+        return None
+
+    async def _wait(self, chat: str) -> None:
+        if self.limits is not None:
+            await self.limits.acquire(chat)
+
+    async def send(self, job: Job, render: Any, now: datetime) -> Sent:
+        await self._wait(job.target)
+        return await self.publisher.send(job.target, render)
+
+    async def edit(self, job: Job, render: Any, now: datetime) -> None:
+        await self._wait(job.target)
+        await self.publisher.edit(job.target, job.remote_id or "", render)
+
+    async def delete(self, job: Job, now: datetime) -> bool:
+        """False when Telegram no longer lets bots delete it (older than 48 h)."""
+        await self._wait(job.target)
+        return await self.publisher.delete(job.target, job.remote_id or "", job.sent_at or now, now)
+
+
+class MastodonTarget:
+    """A Mastodon account."""
+
+    def __init__(self, publisher: MastodonPublisher) -> None:
+        self.publisher = publisher
+
+    async def prepare(self, now: datetime) -> None:
+        await self.publisher.refresh_limits(now)
+
+    async def send(self, job: Job, render: Any, now: datetime) -> Sent:
+        # A retry past Mastodon's idempotency window looks for the earlier attempt's status first.
+        stale = job.attempts > 1 and now - job.first_attempt_not_before > IDEMPOTENCY_WINDOW
+        return await self.publisher.send(
+            render, idempotency_key=idempotency_key_for(job.idempotency_key, job.content_version), now=now,
+            look_back_since=job.first_attempt_not_before if stale else None,
+        )
+
+    async def edit(self, job: Job, render: Any, now: datetime) -> None:
+        await self.publisher.edit(job.remote_id or "", render, now=now)
+
+    async def delete(self, job: Job, now: datetime) -> bool:
+        return await self.publisher.delete(job.remote_id or "")
+
+
+def build_targets(settings: Settings, telegram: TelegramPublisherLike | None, *,
+                  telegram_limits: TelegramLimits | None = None,
+                  mastodon_limits: MastodonLimits | None = None) -> dict[str, Target]:
+    """``{channel name: Target}`` for every enabled configured channel. Opens no connection."""
+    targets: dict[str, Target] = {}
+    for channel in settings.channels:
+        if not channel.enabled:
+            continue
+        if channel.platform == "telegram":
+            if telegram is None:
+                raise ConfigError(f"channel {channel.name!r}: a Telegram channel needs telegram.token")
+            targets[channel.name] = TelegramTarget(telegram, telegram_limits)
+            continue
+        if channel.token is None:
+            raise ConfigError(f"channel {channel.name!r}: a Mastodon account needs token_env or token_file")
+        token = channel.token.get_secret_value()
+        limiter = mastodon_limits.for_token(token) if mastodon_limits is not None else None
+        targets[channel.name] = MastodonTarget(
+            MastodonPublisher(api_base_url=channel.instance_url or "", access_token=token, limiter=limiter)
+        )
+    return targets

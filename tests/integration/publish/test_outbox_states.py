@@ -1,0 +1,241 @@
+"""The outbox state machine on a real database (SQLite; PostgreSQL with RELAIS_TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+
+import pytest
+from publish_support import NOW, make_channel, make_post, make_publication
+from sqlalchemy import select
+
+from bot.errors import PermanentError, RetryableError
+from bot.publish import outbox
+from bot.publish.outbox import RetryPolicy
+from bot.store import db
+from bot.store.models import Platform, Publication
+from bot.store.models import PublicationState as State
+from tests.conftest import POSTGRES_URL
+
+
+async def _row(sessions, publication_id: int) -> Publication:
+    async with sessions() as session:
+        return await session.get(Publication, publication_id)
+
+
+async def _claim(sessions, now=NOW, worker="w1", limit=10, **kwargs) -> list[Publication]:
+    async with sessions.begin() as session:
+        return await outbox.claim_due(session, now, worker, limit, **kwargs)
+
+
+@pytest.fixture
+async def one(sessions):
+    """One pending publication due at NOW on an enabled Mastodon channel."""
+    async with sessions.begin() as session:
+        channel = await make_channel(session, "masto")
+        post = await make_post(session)
+        publication = await make_publication(session, post, channel)
+    return publication.id
+
+
+async def test_claim_moves_due_rows_to_sending_once(sessions, one) -> None:
+    assert await _claim(sessions, now=NOW - timedelta(seconds=1)) == []  # not due yet
+    [claimed] = await _claim(sessions)
+    assert claimed.id == one and claimed.state == State.SENDING
+    assert claimed.claimed_by == "w1" and claimed.claimed_at == NOW and claimed.attempts == 1
+    assert claimed.post.title and claimed.channel.name == "masto"  # loaded for rendering
+    assert await _claim(sessions, worker="w2") == []  # already taken
+
+
+async def test_paused_disabled_deleted_and_other_channels_are_not_claimed(sessions) -> None:
+    async with sessions.begin() as session:
+        paused = await make_channel(session, "paused", paused=True)
+        disabled = await make_channel(session, "disabled", enabled=False)
+        live = await make_channel(session, "live")
+        other = await make_channel(session, "other")
+        for channel in (paused, disabled, other):
+            await make_publication(session, await make_post(session), channel)
+        gone = await make_post(session)
+        gone.deleted_at = NOW
+        await make_publication(session, gone, live)
+        await make_publication(session, await make_post(session), live, due_at=None, next_attempt_at=None)
+    assert await _claim(sessions, channel_names=["paused", "disabled", "live"]) == []
+    assert [p.channel.name for p in await _claim(sessions)] == ["other"]
+
+
+async def test_complete_stores_the_answer_and_resets_the_attempts(sessions, one) -> None:
+    await _claim(sessions)
+    async with sessions.begin() as session:
+        assert await outbox.complete(session, one, remote_id="110", remote_url="https://m.example/@a/110",
+                                     sent_version=1, now=NOW)
+    row = await _row(sessions, one)
+    assert (row.state, row.remote_id, row.remote_url, row.sent_at) == (State.SENT, "110", "https://m.example/@a/110", NOW)
+    assert row.sent_version == 1 and row.needs_edit is False and row.claimed_by is None and row.attempts == 0
+    async with sessions.begin() as session:  # a second answer for the same row is a duplicate
+        assert not await outbox.complete(session, one, remote_id="111", remote_url=None, sent_version=1, now=NOW)
+    assert (await _row(sessions, one)).remote_id == "110"
+
+
+async def test_retry_after_is_honoured_exactly(sessions, one) -> None:
+    await _claim(sessions)
+    async with sessions.begin() as session:
+        state = await outbox.fail(session, one, RetryableError("Telegram: Flood control", retry_after=17), NOW)
+    row = await _row(sessions, one)
+    assert state == State.RETRY and row.next_attempt_at == NOW + timedelta(seconds=17)
+    assert row.last_error == "Telegram: Flood control" and row.claimed_by is None
+    assert await _claim(sessions, now=NOW + timedelta(seconds=16)) == []
+    assert [p.id for p in await _claim(sessions, now=NOW + timedelta(seconds=17))] == [one]
+
+
+async def test_backoff_grows_with_jitter_inside_its_bounds_and_gives_up(sessions, one) -> None:
+    policy = RetryPolicy(base=timedelta(seconds=10), cap=timedelta(seconds=60), max_attempts=5)
+    rng = random.Random(4)
+    now = NOW
+    for attempt in range(1, 5):
+        [claimed] = await _claim(sessions, now=now)
+        assert claimed.attempts == attempt
+        async with sessions.begin() as session:
+            assert await outbox.fail(session, one, RetryableError("timed out"), now, policy=policy, rng=rng) == State.RETRY
+        row = await _row(sessions, one)
+        ceiling = min(60, 10 * 2 ** (attempt - 1))
+        assert timedelta(seconds=ceiling / 2) <= row.next_attempt_at - now <= timedelta(seconds=ceiling)
+        now = row.next_attempt_at
+    await _claim(sessions, now=now)
+    async with sessions.begin() as session:
+        assert await outbox.fail(session, one, RetryableError("timed out"), now, policy=policy) == State.DEAD
+    row = await _row(sessions, one)
+    assert row.last_error == "gave up after 5 attempts: timed out" and row.next_attempt_at is None
+
+
+async def test_permanent_error_is_dead_at_once_with_the_platform_message(sessions, one) -> None:
+    await _claim(sessions)
+    async with sessions.begin() as session:
+        state = await outbox.fail(session, one, PermanentError("Telegram: Chat not found"), NOW)
+    row = await _row(sessions, one)
+    assert state == State.DEAD and row.last_error == "Telegram: Chat not found"
+    assert await _claim(sessions, now=NOW + timedelta(days=1)) == []
+
+
+async def test_recover_stale_returns_abandoned_sends_and_change_claims(sessions, one) -> None:
+    await _claim(sessions)
+    async with sessions.begin() as session:
+        assert await outbox.recover_stale(session, NOW + timedelta(minutes=5), timedelta(minutes=10)) == 0
+        assert await outbox.recover_stale(session, NOW + timedelta(minutes=11), timedelta(minutes=10)) == 1
+    row = await _row(sessions, one)
+    assert row.state == State.RETRY and row.next_attempt_at == NOW + timedelta(minutes=11)
+    assert "outcome unknown" in row.last_error
+    [again] = await _claim(sessions, now=NOW + timedelta(minutes=11))
+    assert again.attempts == 2
+
+
+async def _sent(sessions, one) -> None:
+    await _claim(sessions)
+    async with sessions.begin() as session:
+        await outbox.complete(session, one, remote_id="42", remote_url=None, sent_version=1, now=NOW)
+
+
+async def test_a_changed_post_is_edited_once(sessions, one) -> None:
+    await _sent(sessions, one)
+    async with sessions.begin() as session:
+        assert await outbox.claim_changes(session, NOW, "w1", 10) == []
+        row = await session.get(Publication, one)
+        assert await outbox.request_edits(session, [row.post_id]) == 1
+    async with sessions.begin() as session:
+        [job] = await outbox.claim_changes(session, NOW, "w1", 10)
+        assert not outbox.wants_delete(job) and job.content_version == 2
+        assert await outbox.claim_changes(session, NOW, "w2", 10) == []
+    async with sessions.begin() as session:
+        await outbox.complete_edit(session, one, version=2, now=NOW)
+    row = await _row(sessions, one)
+    assert (row.needs_edit, row.sent_version, row.claimed_by, row.state) == (False, 2, None, State.SENT)
+
+
+async def test_a_change_while_sending_is_edited_after_the_send(sessions, one) -> None:
+    [claimed] = await _claim(sessions)
+    async with sessions.begin() as session:
+        await outbox.request_edits(session, [claimed.post_id])
+        await outbox.complete(session, one, remote_id="42", remote_url=None, sent_version=1, now=NOW)
+    row = await _row(sessions, one)
+    assert row.state == State.SENT and row.needs_edit is True and row.content_version == 2
+
+
+async def test_a_deleted_post_deletes_sent_and_withdraws_unsent(sessions, one) -> None:
+    await _sent(sessions, one)
+    async with sessions.begin() as session:
+        row = await session.get(Publication, one)
+        unsent = await make_publication(session, row.post, await make_channel(session, "later"),
+                                        due_at=NOW + timedelta(hours=1))
+        row.post.deleted_at = NOW
+    async with sessions.begin() as session:
+        assert await outbox.withdraw_unsent(session, NOW) == 1
+        [job] = await outbox.claim_changes(session, NOW, "w1", 10)
+        assert outbox.wants_delete(job)
+        await outbox.complete_delete(session, one, NOW)
+    assert (await _row(sessions, one)).state == State.DELETED
+    assert (await _row(sessions, unsent.id)).state == State.DELETED
+    async with sessions.begin() as session:
+        assert await outbox.claim_changes(session, NOW, "w1", 10) == []
+
+
+async def test_failed_changes_retry_then_give_up(sessions, one) -> None:
+    await _sent(sessions, one)
+    policy = RetryPolicy(max_attempts=2)
+    async with sessions.begin() as session:
+        (await session.get(Publication, one)).needs_delete = True
+    async with sessions.begin() as session:
+        await outbox.claim_changes(session, NOW, "w1", 10)
+        assert await outbox.fail_change(session, one, RetryableError("503"), NOW, delete=True, policy=policy)
+    row = await _row(sessions, one)
+    assert row.state == State.SENT and row.next_attempt_at > NOW and row.last_error == "delete failed: 503"
+    async with sessions.begin() as session:
+        assert await outbox.claim_changes(session, NOW, "w1", 10) == []  # backing off
+        [_] = await outbox.claim_changes(session, row.next_attempt_at, "w1", 10)
+        assert not await outbox.fail_change(session, one, RetryableError("503"), NOW, delete=True, policy=policy)
+    row = await _row(sessions, one)
+    assert row.state == State.DEAD and row.last_error == "delete failed: gave up after 2 attempts: 503"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL (RELAIS_TEST_DATABASE_URL): SQLite has one writer")
+async def test_two_workers_on_postgresql_never_claim_the_same_publication(sessions, database_url) -> None:
+    async with sessions.begin() as session:
+        channels = [await make_channel(session, f"c{i}", Platform.TELEGRAM, f"@canal{i}") for i in range(3)]
+        for n in range(300):
+            await make_publication(session, await make_post(session), channels[n % 3])
+    engines = [db.create_engine(database_url) for _ in range(2)]
+    try:
+        factories = [db.session_factory(engine) for engine in engines]
+
+        async def worker(name: str, factory) -> list[int]:
+            mine: list[int] = []
+            while True:
+                async with factory.begin() as session:
+                    batch = await outbox.claim_due(session, NOW, name, 7)
+                    await asyncio.sleep(0)  # hold the row locks while the other one tries
+                if not batch:
+                    return mine
+                mine += [p.id for p in batch]
+
+        first, second = await asyncio.gather(worker("w1", factories[0]), worker("w2", factories[1]))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert not set(first) & set(second)
+    assert len(first) + len(second) == len(set(first) | set(second)) == 300
+    assert first and second  # both did work: SKIP LOCKED, not a queue behind one lock
+    async with sessions() as session:
+        rows = (await session.scalars(select(Publication))).all()
+    assert {p.claimed_by for p in rows if p.id in set(first)} == {"w1"}
+    assert all(p.state == State.SENDING and p.attempts == 1 for p in rows)
+
+
+async def test_a_late_failure_does_not_undo_another_workers_claim(sessions, one) -> None:
+    await _claim(sessions, worker="slow")
+    async with sessions.begin() as session:
+        await outbox.recover_stale(session, NOW + timedelta(minutes=11), timedelta(minutes=10))
+    await _claim(sessions, now=NOW + timedelta(minutes=11), worker="w2")
+    async with sessions.begin() as session:  # the slow worker's call finally times out
+        assert await outbox.fail(session, one, RetryableError("timed out"), NOW, worker_id="slow") is None
+    row = await _row(sessions, one)
+    assert (row.state, row.claimed_by) == (State.SENDING, "w2")

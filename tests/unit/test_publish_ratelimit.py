@@ -1,0 +1,103 @@
+"""Our limiters space calls so a window never holds more than the platform allows."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from telegram.error import RetryAfter
+from hypothesis import strategies as st
+
+from bot.publish.outbox import RetryPolicy
+from bot.publish.ratelimit import MastodonLimits, Rate, TelegramLimits, TelegramRateLimiter, is_private_chat
+
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+async def _stamps(acquire, n: int) -> list[float]:
+    loop = asyncio.get_running_loop()
+    stamps = []
+    for _ in range(n):
+        await acquire()
+        stamps.append(loop.time())
+    return stamps
+
+
+def _max_in_window(stamps: list[float], period: float) -> int:
+    return max(sum(1 for s in stamps if start <= s < start + period) for start in stamps)
+
+
+async def test_group_chats_get_their_own_budget_private_chats_a_tighter_one() -> None:
+    limits = TelegramLimits(per_group=Rate(4, 0.2), per_private_chat=Rate(2, 0.2), overall=Rate(1000, 1))
+    channel = await _stamps(lambda: limits.acquire("@canal_esante"), 9)
+    private = await _stamps(lambda: limits.acquire(424242), 5)
+    assert _max_in_window(channel, 0.2) <= 4
+    assert _max_in_window(private, 0.2) <= 2
+    # How close to the limit we run is measured in bench/publish_ratelimit.py, not asserted here.
+
+
+async def test_the_overall_limit_spans_chats() -> None:
+    limits = TelegramLimits(per_group=Rate(1000, 1), overall=Rate(5, 0.25))
+    stamps = []
+    loop = asyncio.get_running_loop()
+    for i in range(10):
+        await limits.acquire(f"@canal{i}")
+        stamps.append(loop.time())
+    assert _max_in_window(stamps, 0.25) <= 5
+
+
+async def test_hold_after_a_429_pauses_everything() -> None:
+    limits = TelegramLimits(overall=Rate(1000, 1))
+    loop = asyncio.get_running_loop()
+    limits.hold(0.15)
+    start = loop.time()
+    await limits.acquire("@canal")
+    assert loop.time() - start >= 0.14
+
+
+async def test_one_mastodon_limiter_per_token() -> None:
+    limits = MastodonLimits(Rate(3, 0.3))
+    assert limits.for_token("alice") is limits.for_token("alice")
+    assert limits.for_token("alice") is not limits.for_token("bob")
+    stamps = await _stamps(limits.for_token("alice").acquire, 6)
+    assert _max_in_window(stamps, 0.3) <= 3
+
+
+def test_private_chats() -> None:
+    assert is_private_chat(424242) and is_private_chat("424242")
+    assert not is_private_chat("@canal_esante") and not is_private_chat(-1001234567890)
+
+
+@given(st.integers(min_value=1, max_value=40), st.integers(min_value=0, max_value=2**32))
+def test_backoff_stays_within_half_and_full_ceiling(attempts, seed) -> None:
+    policy = RetryPolicy(base=timedelta(seconds=30), cap=timedelta(hours=1))
+    delay = policy.delay(attempts, random.Random(seed))
+    ceiling = min(timedelta(hours=1), timedelta(seconds=30) * 2 ** (attempts - 1))
+    assert ceiling / 2 <= delay <= ceiling
+
+
+async def test_ptb_rate_limiter_spaces_bot_calls_and_holds_after_retry_after() -> None:
+    limiter = TelegramRateLimiter(TelegramLimits(per_group=Rate(2, 0.2), overall=Rate(1000, 1)))
+    loop = asyncio.get_running_loop()
+    calls: list[float] = []
+
+    async def send_message(**kwargs):
+        calls.append(loop.time())
+        return {"ok": True}
+
+    for _ in range(5):
+        await limiter.process_request(send_message, (), {}, "sendMessage", {"chat_id": "@canal_esante"}, None)
+    assert _max_in_window(calls, 0.2) <= 2
+
+    async def flooded(**kwargs):
+        raise RetryAfter(timedelta(seconds=0.2))
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(flooded, (), {}, "sendMessage", {"chat_id": 5}, None)
+    start = loop.time()
+    await limiter.process_request(send_message, (), {}, "getMe", {}, None)  # no chat: not limited
+    await limiter.process_request(send_message, (), {}, "sendMessage", {"chat_id": 6}, None)
+    assert loop.time() - start >= 0.15
