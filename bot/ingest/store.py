@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.ingest.decide import Action, Decision, Stored
-from bot.store.models import FeedSource, Post, PostStatus, PostTag, Publication, PublicationState, Tag
+from bot.publish import outbox
+from bot.store.models import FeedSource, Post, PostStatus, PostTag, Tag
 from bot.store.repository import NewPost, tag_spellings
 from bot.store.tags import tag_key
 
@@ -126,12 +127,7 @@ async def update_posts(session: AsyncSession, decisions: Sequence[Decision], pos
         post.post_tags = _links(entry, tags, post.id)
     ids = [d.stored_id for d in decisions]
     for chunk in _chunks(ids):
-        await session.execute(
-            update(Publication)
-            .where(Publication.post_id.in_(chunk), Publication.state == PublicationState.SENT)
-            .values(needs_edit=True, content_version=Publication.content_version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        await outbox.request_edits(session, chunk)
     await session.flush()
 
 
