@@ -1,0 +1,73 @@
+"""What a render is made of, and how it is shrunk until it fits the limit.
+
+Order of sacrifice when space runs out: the excerpt first (cut cleanly, see excerpt.py),
+then trailing hashtags from the least relevant, then the title (cut at a word, "…").
+The read-more link is never dropped: it is the point of a channel post.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bot.format import hashtags as tags
+from bot.format.excerpt import excerpt
+from bot.format.model import Article, Profile
+from bot.format.text import Run, clean_text, html_to_runs, plain
+from bot.store.tags import tag_key
+
+SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    title: str
+    body: list[Run]
+    link_label: str
+    trailing: tuple[tags.Hashtag, ...]
+    hashtags: tuple[tags.Hashtag, ...]  # every hashtag this render carries (inline + trailing)
+    body_budget: int = 0
+
+    @classmethod
+    def build(cls, article: Article, profile: Profile, *, link_label: str) -> Parts:
+        selected = tags.select(article.tags, profile.max_hashtags)
+        title = " ".join(clean_text(article.title).split())
+        if profile.hashtag_style == "inline":
+            title, trailing = tags.inline(title, selected)
+        else:
+            present = tags.existing_hashtags(title)
+            trailing = [h for h in selected if h.key not in present and tag_key(h.body) not in present]
+        body = html_to_runs(article.body_html) or html_to_runs(article.summary)
+        return cls(title, body, link_label if profile.read_more else "", tuple(trailing), tuple(selected))
+
+
+def fit(parts: Parts, limit: int, measure: Callable[[str], int], plain_of: Callable[[Parts], str]) -> Parts:
+    """The richest version of ``parts`` whose plain text measures at most ``limit``."""
+    bare = replace(parts, body_budget=0)
+    while measure(plain_of(bare)) > limit and bare.trailing:
+        bare = replace(bare, trailing=bare.trailing[:-1])
+    if measure(plain_of(bare)) > limit:
+        bare = _shorten_title(bare, limit, measure, plain_of)
+    if not parts.body:
+        return bare
+    budget = limit - measure(plain_of(bare)) - measure(SEPARATOR)
+    # The excerpt is measured alone; joins rarely change the sum, but re-check and shrink.
+    for _ in range(8):
+        if budget <= 0:
+            return bare
+        candidate = replace(bare, body_budget=budget)
+        excess = measure(plain_of(candidate)) - limit
+        if excess <= 0:
+            return candidate
+        budget -= excess
+    return bare
+
+
+def _shorten_title(parts: Parts, limit: int, measure: Callable[[str], int], plain_of: Callable[[Parts], str]) -> Parts:
+    without = replace(parts, title="")
+    room = limit - measure(plain_of(without)) - (measure(SEPARATOR) if plain_of(without) else 0)
+    title = plain(excerpt([Run(parts.title)], room, measure)) if room > 0 else ""
+    if re.fullmatch(r"\W*", title):
+        title = ""
+    return replace(parts, title=title)
