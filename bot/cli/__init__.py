@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from bot import __version__
-from bot.cli import config, db, post
+from bot.cli import config, db, post, render
 from bot.cli.common import GlobalOptions, err_console
 from bot.errors import RelaisError
 
@@ -36,6 +36,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(post.app, name="post")
+app.command("render")(render.render)
 
 
 def _version(value: bool) -> None:

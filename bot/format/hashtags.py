@@ -73,14 +73,14 @@ def select(tags: Iterable[str], limit: int) -> list[Hashtag]:
     chosen: list[Hashtag] = []
     seen: set[str] = set()
     for display in tags:
+        if len(chosen) >= limit:
+            break
         key = tag_key(display)
         body = hashtag_body(display)
         if not key or body is None or key in seen or tag_key(body) in seen:
             continue
         seen.update({key, tag_key(body)})
         chosen.append(Hashtag(display, body, key))
-        if len(chosen) >= limit:
-            break
     return chosen
 
 
@@ -98,11 +98,11 @@ def existing_hashtags(title: str) -> set[str]:
 
 
 def _can_prefix(title: str, start: int) -> bool:
-    """May a '#' be inserted at ``start``? Not after a letter, digit, '/', ')' or another '#'."""
+    """May a '#' be inserted at ``start``? Not glued to a word, a compound ('e-#santé'), a URL or a '#'."""
     if start == 0:
         return True
     before = title[start - 1]
-    return not (before.isalnum() or before in "/)#_&@" or unicodedata.combining(before))
+    return not (before.isalnum() or before in "/)#_&@-·" or unicodedata.combining(before))
 
 
 def inline(title: str, hashtags: list[Hashtag]) -> tuple[str, list[Hashtag]]:
@@ -138,7 +138,7 @@ def _replace_first(title: str, tag: Hashtag) -> str | None:
         if any(g not in (" ", "-", "\u00a0") for g in gaps):
             continue
         start, end = window[0][0], window[-1][1]
-        if not _can_prefix(title, start) or (end < len(title) and unicodedata.combining(title[end])):
+        if not _can_prefix(title, start) or (end < len(title) and (unicodedata.combining(title[end]) or title[end] in "-·")):
             continue
         word = title[start:end]
         if len(target) == 1 and hashtag_body(word) == word:
