@@ -12,6 +12,7 @@ Mastodon.py's ``Mastodon.get_status_length`` implements the same rule; the tests
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import grapheme
 from mastodon._url_regex import url_regex
@@ -27,13 +28,54 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+# Below U+0300 (except CR, which pairs with LF) and in the common punctuation block (except
+# ZWNJ/ZWJ and bidi controls) every code point is a grapheme cluster of its own; the
+# pure-Python ``grapheme`` segmentation is only needed when something else appears.
+_SIMPLE = r"\x00-\x0c\x0e-\u02ff\u2010-\u2027\u2030-\u205e\u20ac"
+_NOT_SIMPLE = re.compile(f"[^{_SIMPLE}]")
+# A cluster holding a non-simple character reaches at most one simple character on each
+# side (a Prepend before it, an Extend after it), so segmenting these windows is exact.
+_NOT_SIMPLE_RUN = re.compile(f"[^{_SIMPLE}]+")
+# URLs never contain whitespace: run the (large) URL regex only on tokens around "://".
+_SCHEME_TOKEN = re.compile(r"(?<!\S)\S*://\S*")
+
+
 def graphemes(text: str) -> int:
-    return grapheme.length(text) if text else 0
+    if not text:
+        return 0
+    if _NOT_SIMPLE.search(text) is None:
+        return len(text)
+    windows: list[list[int]] = []
+    for run in _NOT_SIMPLE_RUN.finditer(text):
+        start, end = max(0, run.start() - 1), min(len(text), run.end() + 1)
+        if windows and start < windows[-1][1]:  # shares a neighbour with the previous window
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    count = len(text)
+    for start, end in windows:
+        count += _window_graphemes(text[start:end]) - (end - start)
+    return count
+
+
+@lru_cache(maxsize=4096)
+def _window_graphemes(window: str) -> int:
+    """Emoji and accents recur; segmenting each short window once is enough."""
+    return grapheme.length(window)
+
+
+@lru_cache(maxsize=4096)
+def _countable_token(token: str, url_length: int) -> str:
+    """A whitespace-free token with each URL Mastodon finds in it replaced by ``url_length`` x's."""
+    return _URL.sub(lambda m: m.group(2) + "x" * url_length, token)
 
 
 def mastodon_length(status: str, spoiler_text: str = "", *, url_length: int = 23) -> int:
-    countable = _URL.sub(lambda m: m.group(2) + "x" * url_length, status)
-    countable = _REMOTE_MENTION.sub(r"\1@\2", countable)
+    countable = status
+    if "://" in countable:
+        countable = _SCHEME_TOKEN.sub(lambda token: _countable_token(token.group(), url_length), countable)
+    if "@" in countable:
+        countable = _REMOTE_MENTION.sub(r"\1@\2", countable)
     return graphemes(countable) + graphemes(spoiler_text)
 
 

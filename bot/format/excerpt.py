@@ -12,27 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.format.text import Run, plain
+from bot.format.text import Run, cut_runs, plain, trim_runs
 
 ELLIPSIS = "…"
-_BOUNDARY = re.compile(r"[ \n]+")
+_WORD = re.compile(r"[^ \n]+")
 _SENTENCE_END = re.compile(r"[.!?…](?:[\u00a0\u202f ]?[»”\")’])*$")
 _GLUED = re.compile(r"(://|www\.|@)")
-
-
-def _cut_runs(runs: list[Run], length: int) -> list[Run]:
-    out: list[Run] = []
-    left = length
-    for run in runs:
-        if left <= 0:
-            break
-        out.append(run if len(run.text) <= left else run.restyled(run.text[:left]))
-        left -= len(run.text)
-    while out and not out[-1].text.strip():
-        out.pop()
-    if out:
-        out[-1] = out[-1].restyled(out[-1].text.rstrip())
-    return out
 
 
 def _with_ellipsis(text: str) -> str:
@@ -41,31 +26,52 @@ def _with_ellipsis(text: str) -> str:
     return text + (" " if _GLUED.search(last_word) else "") + ELLIPSIS
 
 
-def excerpt(runs: list[Run], budget: int, measure: Callable[[str], int]) -> list[Run]:
-    """The longest clean prefix of ``runs`` whose text measures at most ``budget``."""
-    full = plain(runs)
-    if measure(full) <= budget:
-        return runs
-    cuts = [m.start() for m in _BOUNDARY.finditer(full) if m.start() > 0]
-    # Binary search the last word cut that fits with its ellipsis (measures grow with the prefix).
+def _head(full: str, budget: int, measure: Callable[[str], int]) -> str:
+    """The shortest whole-word prefix of ``full`` that no longer fits (or all of it).
+
+    The cost of an excerpt then follows the budget, not the length of the article.
+    """
+    size = 2 * budget + 64
+    while size < len(full):
+        end = full.find(" ", size)
+        newline = full.find("\n", size)
+        end = min(e for e in (end, newline, len(full)) if e >= 0)
+        if measure(full[:end]) > budget:
+            return full[:end]
+        size *= 2
+    return full
+
+
+def _last_fitting(cuts: list[int], fits: Callable[[int], bool]) -> int:
+    """Index of the last cut for which ``fits`` holds (prefix measures grow), or -1."""
     lo, hi, best = 0, len(cuts) - 1, -1
     while lo <= hi:
         mid = (lo + hi) // 2
-        if measure(_with_ellipsis(full[: cuts[mid]].rstrip())) <= budget:
+        if fits(cuts[mid]):
             best, lo = mid, mid + 1
         else:
             hi = mid - 1
-    if best < 0:
+    return best
+
+
+def excerpt(runs: list[Run], budget: int, measure: Callable[[str], int]) -> list[Run]:
+    """The longest clean prefix of ``runs`` whose text measures at most ``budget``."""
+    full = plain(runs)
+    head = _head(full, budget, measure)
+    if head is full and measure(full) <= budget:
+        return runs
+    cuts = [m.end() for m in _WORD.finditer(head)]
+    whole = _last_fitting(cuts, lambda end: measure(head[:end]) <= budget)
+    word = whole
+    while word >= 0 and measure(_with_ellipsis(head[: cuts[word]])) > budget:
+        word -= 1  # one or two steps: the ellipsis is one or two characters
+    if word < 0:
         return []
-    word_cut = cuts[best]
-    for cut in reversed(cuts[: best + 2]):
-        prefix = full[:cut].rstrip()
-        if cut > word_cut and measure(prefix) > budget:
-            continue
-        if len(prefix) * 2 < word_cut:
+    for index in range(whole, -1, -1):
+        end = cuts[index]
+        if end * 2 < cuts[word]:
             break
-        if _SENTENCE_END.search(prefix):
-            return _cut_runs(runs, len(prefix))
-    text = _with_ellipsis(full[:word_cut].rstrip())
-    kept = _cut_runs(runs, len(full[:word_cut].rstrip()))
-    return [*kept, Run(text[len(plain(kept)):])]
+        if _SENTENCE_END.search(head[max(0, end - 8): end]):
+            return trim_runs(cut_runs(runs, end))
+    kept = trim_runs(cut_runs(runs, cuts[word]))
+    return [*kept, Run(_with_ellipsis(head[: cuts[word]])[cuts[word]:])]

@@ -15,7 +15,6 @@ from bot.format import hashtags as tags
 from bot.format.excerpt import excerpt
 from bot.format.model import Article, Profile
 from bot.format.text import Run, clean_text, html_to_runs, plain
-from bot.store.tags import tag_key
 
 SEPARATOR = "\n\n"
 
@@ -27,24 +26,28 @@ class Parts:
     link_label: str
     trailing: tuple[tags.Hashtag, ...]
     hashtags: tuple[tags.Hashtag, ...]  # every hashtag this render carries (inline + trailing)
-    body_budget: int = 0
+    excerpt: tuple[Run, ...] = ()  # the part of ``body`` that fits, set by ``fit``
 
     @classmethod
-    def build(cls, article: Article, profile: Profile, *, link_label: str) -> Parts:
+    def build(cls, article: Article, profile: Profile, *, link_label: str, limit: int,
+              measure: Callable[[str], int]) -> Parts:
         selected = tags.select(article.tags, profile.max_hashtags)
         title = " ".join(clean_text(article.title).split())
         if profile.hashtag_style == "inline":
             title, trailing = tags.inline(title, selected)
         else:
             present = tags.existing_hashtags(title)
-            trailing = [h for h in selected if h.key not in present and tag_key(h.body) not in present]
-        body = html_to_runs(article.body_html) or html_to_runs(article.summary)
+            trailing = [h for h in selected if h.key not in present and tags.tag_key(h.body) not in present]
+        def enough(text: str) -> bool:
+            return measure(text) > limit
+
+        body = html_to_runs(article.body_html, enough) or html_to_runs(article.summary, enough)
         return cls(title, body, link_label if profile.read_more else "", tuple(trailing), tuple(selected))
 
 
 def fit(parts: Parts, limit: int, measure: Callable[[str], int], plain_of: Callable[[Parts], str]) -> Parts:
     """The richest version of ``parts`` whose plain text measures at most ``limit``."""
-    bare = replace(parts, body_budget=0)
+    bare = replace(parts, excerpt=())
     while measure(plain_of(bare)) > limit and bare.trailing:
         bare = replace(bare, trailing=bare.trailing[:-1])
     if measure(plain_of(bare)) > limit:
@@ -56,7 +59,9 @@ def fit(parts: Parts, limit: int, measure: Callable[[str], int], plain_of: Calla
     for _ in range(8):
         if budget <= 0:
             return bare
-        candidate = replace(bare, body_budget=budget)
+        candidate = replace(bare, excerpt=tuple(excerpt(parts.body, budget, measure)))
+        if not candidate.excerpt:
+            return bare
         excess = measure(plain_of(candidate)) - limit
         if excess <= 0:
             return candidate

@@ -18,8 +18,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from bot.store.tags import tag_key
+from bot.store import tags as store_tags
+
+# Titles and tags repeat across posts and channels; the key (NFKC, casefold, accents) is pure.
+tag_key = lru_cache(maxsize=8192)(store_tags.tag_key)
 
 # Telegram stops recognizing hashtags longer than this (TDLib: 256 UTF-16 units); stay well under.
 MAX_HASHTAG_LENGTH = 64
@@ -101,8 +105,17 @@ def _can_prefix(title: str, start: int) -> bool:
     """May a '#' be inserted at ``start``? Not glued to a word, a compound ('e-#santé'), a URL or a '#'."""
     if start == 0:
         return True
-    before = title[start - 1]
-    return not (before.isalnum() or before in "/)#_&@-·" or unicodedata.combining(before))
+    return _separates(title[start - 1]) and title[start - 1] not in "/)&"
+
+
+def _separates(ch: str) -> bool:
+    """Does ``ch`` cleanly bound a hashtag on both platforms?
+
+    Only spaces, punctuation and symbols do, minus the ones TDLib glues ('#A#', '#A·x',
+    '#A_x') and '-', so a compound like 'e-santé' is never half-tagged. Anything else —
+    letters, digits, marks, even unassigned code points TDLib may know as letters — does not.
+    """
+    return unicodedata.category(ch)[0] in "ZPS" and ch not in "-·#_@" or ch in "\n\t"
 
 
 def inline(title: str, hashtags: list[Hashtag]) -> tuple[str, list[Hashtag]]:
@@ -128,17 +141,16 @@ def inline(title: str, hashtags: list[Hashtag]) -> tuple[str, list[Hashtag]]:
 def _replace_first(title: str, tag: Hashtag) -> str | None:
     target = [tag_key(p) for p in _parts(tag.display)]
     words = _title_words(title)
+    keys = [tag_key(_ELISION.sub("", w)) for _, _, w in words]
     for i in range(len(words) - len(target) + 1):
         window = words[i: i + len(target)]
-        if any(w.startswith("#") for _, _, w in window):
-            continue
-        if [tag_key(_ELISION.sub("", w)) for _, _, w in window] != target:
+        if keys[i: i + len(target)] != target or any(w.startswith("#") for _, _, w in window):
             continue
         gaps = [title[a[1]:b[0]] for a, b in zip(window, window[1:], strict=False)]
         if any(g not in (" ", "-", "\u00a0") for g in gaps):
             continue
         start, end = window[0][0], window[-1][1]
-        if not _can_prefix(title, start) or (end < len(title) and (unicodedata.combining(title[end]) or title[end] in "-·")):
+        if not _can_prefix(title, start) or (end < len(title) and not _separates(title[end])):
             continue
         word = title[start:end]
         if len(target) == 1 and hashtag_body(word) == word:

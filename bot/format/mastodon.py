@@ -16,9 +16,7 @@ from bot.format.fit import SEPARATOR, Parts, fit
 from bot.format.links import with_utm
 from bot.format.model import MASTODON_MAX_CHARACTERS, MASTODON_URL_LENGTH, Article, MastodonRender, Profile
 from bot.format.text import plain
-from bot.format.excerpt import excerpt
 from bot.i18n import base_language, t
-from bot.store.tags import tag_key
 
 # Mastodon rejects media descriptions over 1500 characters (MediaAttachment::MAX_DESCRIPTION_LENGTH).
 MAX_ALT_LENGTH = 1500
@@ -28,7 +26,7 @@ def content_warning(article: Article, profile: Profile) -> str:
     """spoiler_text naming every topic whose trigger tags the post carries, in its language."""
     topics: list[str] = []
     for display in article.tags:
-        topic = profile.content_warnings.get(tag_key(display))
+        topic = profile.content_warnings.get(tags.tag_key(display))
         if topic and topic not in topics:
             topics.append(topic)
     return t("content_warning", article.language, topic=", ".join(topics)) if topics else ""
@@ -47,12 +45,11 @@ def render_mastodon(
     cw_length = mastodon_length("", spoiler)
     limit = min(max_characters, profile.max_length or max_characters)
     label = t("read_more_link", article.language, url=link) if link else ""
-    parts = Parts.build(article, profile, link_label=label)
+    parts = Parts.build(article, profile, link_label=label, limit=limit, measure=measure_status)
 
     def status_of(p: Parts) -> str:
         sections = [p.title]
-        if p.body_budget:
-            sections.append(plain(excerpt(p.body, p.body_budget, measure_status)))
+        sections.append(plain(list(p.excerpt)))
         sections.append(p.link_label or (link or ""))
         sections.append(tags.line(p.trailing))
         return SEPARATOR.join(s for s in sections if s)

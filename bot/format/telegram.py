@@ -11,7 +11,6 @@ from html import escape
 
 from bot.format import hashtags as tags
 from bot.format.counting import utf16_length
-from bot.format.excerpt import excerpt
 from bot.format.fit import Parts, fit
 from bot.format.links import with_utm
 from bot.format.model import (
@@ -48,15 +47,17 @@ def render_telegram(article: Article, profile: Profile) -> TelegramRender:
     photo = article.image_url if profile.prefer_image and with_utm(article.image_url, None) else None
     platform_limit = TELEGRAM_CAPTION_LIMIT if photo else TELEGRAM_TEXT_LIMIT
     limit = min(platform_limit, profile.max_length or platform_limit)
-    parts = Parts.build(article, profile, link_label=t("read_more", article.language) if link else "")
+    label = t("read_more", article.language) if link else ""
+    parts = Parts.build(article, profile, link_label=label, limit=limit, measure=utf16_length)
     chosen = fit(parts, limit, utf16_length, lambda p: _plain(p, link))
-    text = _assemble(chosen, link)
+    sections = _sections(chosen, link)
+    text = "\n\n".join(html for _, html in sections)
     return TelegramRender(
         text=text,
         photo=photo,
         link_preview=LinkPreview(link, prefer_large_media=article.image_url is not None) if link and not photo else None,
         follow_tags=tuple(h.display for h in parts.hashtags),
-        length=utf16_length(_plain(chosen, link)),
+        length=utf16_length("\n\n".join(plain for plain, _ in sections)),
         limit=limit,
     )
 
@@ -66,9 +67,8 @@ def _sections(p: Parts, link: str | None) -> list[tuple[str, str]]:
     sections = []
     if p.title:
         sections.append((p.title, f"<b>{escape(p.title, quote=False)}</b>"))
-    body = excerpt(p.body, p.body_budget, utf16_length) if p.body_budget else []
-    if body:
-        sections.append(("".join(r.text for r in body), _html(body)))
+    if p.excerpt:
+        sections.append(("".join(r.text for r in p.excerpt), _html(list(p.excerpt))))
     if link and p.link_label:
         sections.append((p.link_label, f'<a href="{escape(link, quote=True)}">{escape(p.link_label, quote=False)}</a>'))
     if p.trailing:
@@ -78,8 +78,7 @@ def _sections(p: Parts, link: str | None) -> list[tuple[str, str]]:
 
 
 def _plain(p: Parts, link: str | None) -> str:
-    return "\n\n".join(plain for plain, _ in _sections(p, link))
+    """What ``_sections`` would show once parsed, without building its HTML."""
+    texts = [p.title, "".join(r.text for r in p.excerpt), p.link_label if link else "", tags.line(p.trailing)]
+    return "\n\n".join(text for text in texts if text)
 
-
-def _assemble(p: Parts, link: str | None) -> str:
-    return "\n\n".join(html for _, html in _sections(p, link))

@@ -11,6 +11,7 @@ dropped with their content, so hostile HTML leaves no trace.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -138,16 +139,44 @@ class _RunCollector(HTMLParser):
         self.runs.append(Run(text, self.bold > 0, self.italic > 0, href))
 
 
-def html_to_runs(html: str) -> list[Run]:
-    """Styled runs of the body's text, whitespace collapsed, no leading or trailing space."""
+CHUNK = 1024
+
+
+def html_to_runs(html: str, enough: Callable[[str], bool] | None = None) -> list[Run]:
+    """Styled runs of the body's text, whitespace collapsed, no leading or trailing space.
+
+    With ``enough``, parsing stops once the text gathered so far, up to its last word
+    boundary, satisfies it (already longer than any excerpt can be): a channel post needs
+    the beginning of a long article, not all of it. The runs then end at that boundary,
+    never inside a word.
+    """
     collector = _RunCollector()
-    collector.feed(html)
+    for start in range(0, len(html), CHUNK if enough else max(len(html), 1)):
+        collector.feed(html[start: start + CHUNK] if enough else html)
+        if enough is not None and start + CHUNK < len(html):
+            text = plain(collector.runs)
+            boundary = max(text.rfind(" "), text.rfind("\n"))
+            if boundary > 0 and enough(text[:boundary]):
+                return trim_runs(cut_runs(collector.runs, boundary))
     collector.close()
-    runs = collector.runs
-    while runs and not runs[-1].text.strip(" "):
+    return trim_runs(collector.runs)
+
+
+def cut_runs(runs: list[Run], length: int) -> list[Run]:
+    out: list[Run] = []
+    for run in runs:
+        if length <= 0:
+            break
+        out.append(run if len(run.text) <= length else run.restyled(run.text[:length]))
+        length -= len(run.text)
+    return out
+
+
+def trim_runs(runs: list[Run]) -> list[Run]:
+    while runs and not runs[-1].text.strip():
         runs.pop()
     if runs:
-        runs[-1] = runs[-1].restyled(runs[-1].text.rstrip(" "))
+        runs[-1] = runs[-1].restyled(runs[-1].text.rstrip())
     return runs
 
 
