@@ -37,7 +37,7 @@ _NOT_SIMPLE = re.compile(f"[^{_SIMPLE}]")
 # side (a Prepend before it, an Extend after it), so segmenting these windows is exact.
 _NOT_SIMPLE_RUN = re.compile(f"[^{_SIMPLE}]+")
 # URLs never contain whitespace: run the (large) URL regex only on tokens around "://".
-_SCHEME_TOKEN = re.compile(r"(?<!\S)\S*://\S*")
+_TOKEN = re.compile(r"\S+")
 
 
 def graphemes(text: str) -> int:
@@ -70,10 +70,28 @@ def _countable_token(token: str, url_length: int) -> str:
     return _URL.sub(lambda m: m.group(2) + "x" * url_length, token)
 
 
+def _replace_urls(text: str, url_length: int) -> str:
+    """``text`` with the URLs in every whitespace-delimited token holding "://" replaced."""
+    out: list[str] = []
+    done = 0
+    found = text.find("://")
+    while found >= 0:
+        start = found
+        while start > done and not text[start - 1].isspace():
+            start -= 1
+        token = _TOKEN.match(text, start)
+        end = token.end() if token else found + 3
+        out += [text[done:start], _countable_token(text[start:end], url_length)]
+        done = end
+        found = text.find("://", done)
+    out.append(text[done:])
+    return "".join(out)
+
+
 def mastodon_length(status: str, spoiler_text: str = "", *, url_length: int = 23) -> int:
     countable = status
     if "://" in countable:
-        countable = _SCHEME_TOKEN.sub(lambda token: _countable_token(token.group(), url_length), countable)
+        countable = _replace_urls(countable, url_length)
     if "@" in countable:
         countable = _REMOTE_MENTION.sub(r"\1@\2", countable)
     return graphemes(countable) + graphemes(spoiler_text)

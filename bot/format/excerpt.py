@@ -10,6 +10,7 @@ the read-more link), while a word cut gets "…".
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 
 from bot.format.text import Run, cut_runs, plain, trim_runs
@@ -42,9 +43,21 @@ def _head(full: str, budget: int, measure: Callable[[str], int]) -> str:
     return full
 
 
-def _last_fitting(cuts: list[int], fits: Callable[[int], bool]) -> int:
-    """Index of the last cut for which ``fits`` holds (prefix measures grow), or -1."""
+def _last_fitting(cuts: list[int], fits: Callable[[int], bool], hint: int) -> int:
+    """Index of the last cut for which ``fits`` holds (prefix measures grow), or -1.
+
+    ``hint`` is where the answer usually is (the last cut within ``budget`` code points:
+    for plain text a code point is a unit on both platforms), so most calls cost two
+    measures; emoji or URLs move the answer and fall back to a binary search.
+    """
     lo, hi, best = 0, len(cuts) - 1, -1
+    if 0 <= hint < len(cuts):
+        if fits(cuts[hint]):
+            if hint + 1 >= len(cuts) or not fits(cuts[hint + 1]):
+                return hint
+            best, lo = hint + 1, hint + 2
+        else:
+            hi = hint - 1
     while lo <= hi:
         mid = (lo + hi) // 2
         if fits(cuts[mid]):
@@ -61,7 +74,7 @@ def excerpt(runs: list[Run], budget: int, measure: Callable[[str], int]) -> list
     if head is full and measure(full) <= budget:
         return runs
     cuts = [m.end() for m in _WORD.finditer(head)]
-    whole = _last_fitting(cuts, lambda end: measure(head[:end]) <= budget)
+    whole = _last_fitting(cuts, lambda end: measure(head[:end]) <= budget, bisect_right(cuts, budget) - 1)
     word = whole
     while word >= 0 and measure(_with_ellipsis(head[: cuts[word]])) > budget:
         word -= 1  # one or two steps: the ellipsis is one or two characters

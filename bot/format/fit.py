@@ -45,28 +45,30 @@ class Parts:
         return cls(title, body, link_label if profile.read_more else "", tuple(trailing), tuple(selected))
 
 
-def fit(parts: Parts, limit: int, measure: Callable[[str], int], plain_of: Callable[[Parts], str]) -> Parts:
-    """The richest version of ``parts`` whose plain text measures at most ``limit``."""
+def fit(parts: Parts, limit: int, measure: Callable[[str], int],
+        plain_of: Callable[[Parts], str]) -> tuple[Parts, int]:
+    """The richest version of ``parts`` whose plain text measures at most ``limit``, and its measure."""
     bare = replace(parts, excerpt=())
-    while measure(plain_of(bare)) > limit and bare.trailing:
+    size = measure(plain_of(bare))
+    while size > limit and bare.trailing:
         bare = replace(bare, trailing=bare.trailing[:-1])
-    if measure(plain_of(bare)) > limit:
+        size = measure(plain_of(bare))
+    if size > limit:
         bare = _shorten_title(bare, limit, measure, plain_of)
-    if not parts.body:
-        return bare
-    budget = limit - measure(plain_of(bare)) - measure(SEPARATOR)
+        size = measure(plain_of(bare))
+    budget = limit - size - measure(SEPARATOR)
     # The excerpt is measured alone; joins rarely change the sum, but re-check and shrink.
     for _ in range(8):
-        if budget <= 0:
-            return bare
+        if budget <= 0 or not parts.body:
+            break
         candidate = replace(bare, excerpt=tuple(excerpt(parts.body, budget, measure)))
         if not candidate.excerpt:
-            return bare
+            break
         excess = measure(plain_of(candidate)) - limit
         if excess <= 0:
-            return candidate
+            return candidate, excess + limit
         budget -= excess
-    return bare
+    return bare, size
 
 
 def _shorten_title(parts: Parts, limit: int, measure: Callable[[str], int], plain_of: Callable[[Parts], str]) -> Parts:

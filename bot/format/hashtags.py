@@ -35,7 +35,8 @@ def is_hashtag_char(ch: str) -> bool:
     return ch == "_" or unicodedata.category(ch)[0] == "L" or unicodedata.category(ch) == "Nd"
 
 
-def _parts(display: str) -> list[str]:
+@lru_cache(maxsize=8192)
+def _parts(display: str) -> tuple[str, ...]:
     words = []
     for word in unicodedata.normalize("NFC", display).split():
         word = _ELISION.sub("", word)
@@ -51,9 +52,10 @@ def _parts(display: str) -> list[str]:
                 current = ""
         if current:
             words.append(current)
-    return words
+    return tuple(words)
 
 
+@lru_cache(maxsize=8192)
 def hashtag_body(display: str) -> str | None:
     """The hashtag for one tag, without '#', or None when it cannot be a valid one."""
     parts = _parts(display.lstrip("#"))
@@ -92,8 +94,14 @@ def select(tags: Iterable[str], limit: int) -> list[Hashtag]:
 _WORD = re.compile(r"#?[^\W]+")
 
 
-def _title_words(title: str) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group()) for m in _WORD.finditer(title)]
+@lru_cache(maxsize=256)
+def _title_words(title: str) -> tuple[tuple[int, int, str], ...]:
+    return tuple((m.start(), m.end(), m.group()) for m in _WORD.finditer(title))
+
+
+@lru_cache(maxsize=8192)
+def _word_key(word: str) -> str:
+    return tag_key(_ELISION.sub("", word))
 
 
 def existing_hashtags(title: str) -> set[str]:
@@ -141,7 +149,7 @@ def inline(title: str, hashtags: list[Hashtag]) -> tuple[str, list[Hashtag]]:
 def _replace_first(title: str, tag: Hashtag) -> str | None:
     target = [tag_key(p) for p in _parts(tag.display)]
     words = _title_words(title)
-    keys = [tag_key(_ELISION.sub("", w)) for _, _, w in words]
+    keys = [_word_key(w) for _, _, w in words]
     for i in range(len(words) - len(target) + 1):
         window = words[i: i + len(target)]
         if keys[i: i + len(target)] != target or any(w.startswith("#") for _, _, w in window):

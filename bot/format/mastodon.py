@@ -54,7 +54,7 @@ def render_mastodon(
         sections.append(tags.line(p.trailing))
         return SEPARATOR.join(s for s in sections if s)
 
-    chosen = fit(parts, limit - cw_length, measure_status, status_of)
+    chosen, length = fit(parts, limit - cw_length, measure_status, status_of)
     status = status_of(chosen)
     alt = (article.image_alt or "")[:MAX_ALT_LENGTH] or None
     return MastodonRender(
@@ -64,6 +64,6 @@ def render_mastodon(
         visibility=profile.visibility,
         media_url=with_utm(article.image_url, None),
         media_alt=alt if article.image_url else None,
-        length=mastodon_length(status, spoiler, url_length=url_length),
+        length=length + cw_length,
         limit=limit,
     )

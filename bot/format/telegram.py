@@ -49,7 +49,7 @@ def render_telegram(article: Article, profile: Profile) -> TelegramRender:
     limit = min(platform_limit, profile.max_length or platform_limit)
     label = t("read_more", article.language) if link else ""
     parts = Parts.build(article, profile, link_label=label, limit=limit, measure=utf16_length)
-    chosen = fit(parts, limit, utf16_length, lambda p: _plain(p, link))
+    chosen, length = fit(parts, limit, utf16_length, lambda p: _plain(p, link))
     sections = _sections(chosen, link)
     text = "\n\n".join(html for _, html in sections)
     return TelegramRender(
@@ -57,7 +57,7 @@ def render_telegram(article: Article, profile: Profile) -> TelegramRender:
         photo=photo,
         link_preview=LinkPreview(link, prefer_large_media=article.image_url is not None) if link and not photo else None,
         follow_tags=tuple(h.display for h in parts.hashtags),
-        length=utf16_length("\n\n".join(plain for plain, _ in sections)),
+        length=length,
         limit=limit,
     )
 

@@ -115,7 +115,9 @@ class _RunCollector(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self.dropping:
-            self._emit(_HTML_SPACE.sub(" ", clean_text(data)))
+            if "  " in data or "\n" in data or "\t" in data or "\r" in data or "\f" in data:
+                data = _HTML_SPACE.sub(" ", data)
+            self._emit(data)
 
     def _emit(self, text: str, *, force: bool = False) -> None:
         if not text:
@@ -152,7 +154,8 @@ def html_to_runs(html: str, enough: Callable[[str], bool] | None = None) -> list
     """
     collector = _RunCollector()
     for start in range(0, len(html), CHUNK if enough else max(len(html), 1)):
-        collector.feed(html[start: start + CHUNK] if enough else html)
+        # Cleaned per chunk fed, not per text node, and never the part left unread.
+        collector.feed(clean_text(html[start: start + CHUNK] if enough else html))
         if enough is not None and start + CHUNK < len(html):
             text = plain(collector.runs)
             boundary = max(text.rfind(" "), text.rfind("\n"))

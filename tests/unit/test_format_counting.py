@@ -5,10 +5,13 @@ Every Mastodon row is cross-checked against Mastodon.py's get_status_length.
 
 from __future__ import annotations
 
+import grapheme
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mastodon import Mastodon
 
-from bot.format.counting import mastodon_length, utf16_length
+from bot.format.counting import graphemes, mastodon_length, utf16_length
 
 FAMILY = "👨\u200d👩\u200d👧\u200d👦"
 
@@ -49,3 +52,16 @@ def test_mastodon_counts_like_mastodon(status: str, spoiler: str, expected: int)
 
 def test_url_length_follows_the_instance() -> None:
     assert mastodon_length("voir https://a.fr", url_length=30) == 35
+
+
+PIECES = ["a", " ", "\n", "\r", "\u0301", "\u200d", "👨", "🇫", "🇷", "\u0600", "1", "é", "\ufe0f", "\u1100",
+          "\u1161", "\u11a8", "\u0915", "\u094d", "\u00a0", "https://", "esante-blog.fr", "x.example", "/a?b=1",
+          ".", ")", "(", "@", "alice", "@mastodon.social", "#", "…"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(PIECES), st.characters()), max_size=40).map("".join),
+       st.text(max_size=10))
+def test_counting_agrees_with_mastodon_py_on_arbitrary_text(status: str, spoiler: str) -> None:
+    assert graphemes(status) == grapheme.length(status)  # the fast path is exact
+    assert mastodon_length(status, spoiler) == Mastodon.get_status_length(status, spoiler)
