@@ -105,8 +105,16 @@ def _word_key(word: str) -> str:
 
 
 def existing_hashtags(title: str) -> set[str]:
-    """Keys of the hashtags the author already wrote in the title."""
-    return {tag_key(w[1:]) for _, _, w in _title_words(title) if w.startswith("#") and hashtag_body(w)}
+    """Keys of the hashtags the author already wrote in the title that both platforms see."""
+    return {
+        tag_key(word[1:])
+        for start, end, word in _title_words(title)
+        if word.startswith("#") and hashtag_body(word) == word[1:] and _standalone(title, start, end)
+    }
+
+
+def _standalone(title: str, start: int, end: int) -> bool:
+    return _can_prefix(title, start) and (end >= len(title) or _separates(title[end]))
 
 
 def _can_prefix(title: str, start: int) -> bool:
@@ -158,7 +166,7 @@ def _replace_first(title: str, tag: Hashtag) -> str | None:
         if any(g not in (" ", "-", "\u00a0") for g in gaps):
             continue
         start, end = window[0][0], window[-1][1]
-        if not _can_prefix(title, start) or (end < len(title) and not _separates(title[end])):
+        if not _standalone(title, start, end):
             continue
         word = title[start:end]
         if len(target) == 1 and hashtag_body(word) == word:

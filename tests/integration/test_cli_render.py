@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.format.counting import mastodon_length
 
 KEYS = {"source_key", "channel", "platform", "parse_mode", "photo", "spoiler_text", "language", "length", "limit"}
@@ -39,19 +38,6 @@ token = "secret"
 profile = "md"
 visibility = "unlisted"
 """
-
-
-@pytest.fixture
-def relais(database_url: str, empty_engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
-    monkeypatch.delenv("RELAIS_CONFIG", raising=False)
-    monkeypatch.delenv("RELAIS_DATABASE_URL", raising=False)
-
-    def call(*args: str) -> tuple[int, str, str]:
-        code = main(["--database", database_url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
 
 
 def test_render_a_stored_post_for_the_default_channels(relais) -> None:
