@@ -17,6 +17,7 @@ from bot.app import App
 from bot.cli.common import console, settings, with_app
 from bot.errors import UsageError
 from bot.format import Article, Profile, render_mastodon, render_telegram
+from bot.i18n import base_language
 from bot.settings import ProfileSettings, Settings
 from bot.store import repository
 
@@ -50,7 +51,7 @@ def render_one(source_key: str, article: Article, target: Target) -> dict[str, A
         tg = render_telegram(article, target.profile)
         return {"source_key": source_key, "channel": target.name, "platform": "telegram", "text": tg.text,
                 "parse_mode": tg.parse_mode, "photo": tg.photo, "spoiler_text": None,
-                "language": article.language, "length": tg.length, "limit": tg.limit}
+                "language": base_language(article.language), "length": tg.length, "limit": tg.limit}
     md = render_mastodon(article, target.profile)
     return {"source_key": source_key, "channel": target.name, "platform": "mastodon", "status": md.status,
             "parse_mode": None, "photo": md.media_url, "spoiler_text": md.spoiler_text or None,
@@ -58,12 +59,12 @@ def render_one(source_key: str, article: Article, target: Target) -> dict[str, A
 
 
 def _articles_from_file(path: Path, loaded: Settings) -> list[tuple[str, Article]]:
-    from bot.ingest.parse import parse_feed  # noqa: PLC0415 - ingest is only needed for files
-
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+    from bot.ingest.parse import parse_feed  # noqa: PLC0415 - ingest is only needed for files
+
     parsed = parse_feed(data, source=path.name, default_language=loaded.default_language, now=datetime.now(UTC))
     return [(entry.source_key, Article.from_post(entry)) for entry in parsed.entries]
 

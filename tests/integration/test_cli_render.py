@@ -68,6 +68,8 @@ def test_render_a_missing_post_is_a_clear_error(relais) -> None:
 
 def test_render_needs_exactly_one_source_and_a_known_channel(relais, tmp_path: Path) -> None:
     assert relais("render")[0] == 2
+    code, _, err = relais("render", str(tmp_path / "absent.xml"))
+    assert code == 2 and "absent.xml: cannot read" in err
     config = tmp_path / "relais.toml"
     config.write_text(CONFIG, encoding="utf-8")
     code, _, err = relais("--config", str(config), "render", "--post", "1", "--channel", "nope")
