@@ -9,13 +9,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.publish import queue
 from bot.settings import Settings
 from bot.store import db
-from bot.store.models import Platform
+from bot.store.models import Platform, Post, Publication
 from bot.store.repository import sync_channel
 
 log = logging.getLogger(__name__)
@@ -26,6 +30,11 @@ class App:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+
+    @property
+    def enqueue(self) -> Callable[[AsyncSession, Post, datetime], Awaitable[list[Publication]]]:
+        """The hook ingest awaits for each new queued post: creates its publications (same transaction)."""
+        return partial(queue.enqueue, settings=self.settings)
 
     async def sync_channels(self) -> None:
         """Mirror configured channels into the channels table (by name)."""

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from bot.app import App, open_app
 from bot.logs import configure_logging, secrets_of
+from bot.store import db
 from bot.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -66,7 +67,7 @@ def with_app(ctx: typer.Context, work: Callable[[App], Awaitable[T]], *, check_s
     loaded = settings(ctx)
 
     async def main() -> T:
-        async with open_app(loaded, check_schema=check_schema) as app:
+        async with open_app(loaded, check_schema=check_schema) as app, db.connected(app.engine):
             return await work(app)
 
     return run(main())

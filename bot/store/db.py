@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -30,20 +30,23 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers (search, queue listing) run while a worker writes; busy_timeout turns
-    # a short lock into a wait instead of an immediate "database is locked".
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers (search, queue listing) run while a worker writes; busy_timeout
+        # turns a short lock into a wait instead of an immediate "database is locked".
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    return on_connect
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     return engine
 
 
@@ -79,19 +82,28 @@ def _explain(exc: DBAPIError, url: str) -> str:
 
 
 @asynccontextmanager
-async def connected(engine: AsyncEngine) -> AsyncIterator[None]:
-    """Translate driver errors on connect into DatabaseUnavailable."""
+async def connected(engine: AsyncEngine, *, connecting: bool = False) -> AsyncIterator[None]:
+    """Translate operational driver errors (cannot connect, locked) into DatabaseUnavailable.
+
+    With ``connecting=True`` (the first contact: schema check, upgrade) every driver error
+    means the database cannot be used — unknown database, bad password, refused. Later,
+    integrity and programming errors pass through: they are bugs or conflicts, not outages.
+    """
     try:
         yield
-    except (OperationalError, OSError, DBAPIError) as exc:
-        if isinstance(exc, DBAPIError):
+    except OperationalError as exc:
+        raise DatabaseUnavailable(_explain(exc, str(engine.url))) from None
+    except DBAPIError as exc:
+        if connecting or exc.connection_invalidated or isinstance(exc.orig, OSError):
             raise DatabaseUnavailable(_explain(exc, str(engine.url))) from None
+        raise
+    except OSError as exc:
         raise DatabaseUnavailable(f"database {safe_url(str(engine.url))} is unavailable: {exc}") from None
 
 
 async def upgrade(engine: AsyncEngine, target: str = "head") -> tuple[str | None, str | None]:
     """Bring the database to ``target``; returns (revision before, revision after)."""
-    async with connected(engine), engine.begin() as conn:
+    async with connected(engine, connecting=True), engine.begin() as conn:
         before = await conn.run_sync(_current_revision)
         await conn.run_sync(_upgrade, target)
         after = await conn.run_sync(_current_revision)
@@ -100,7 +112,7 @@ async def upgrade(engine: AsyncEngine, target: str = "head") -> tuple[str | None
 
 async def check_schema(engine: AsyncEngine) -> None:
     """Refuse to work on a database behind the migrations' head, and say how to fix it."""
-    async with connected(engine), engine.connect() as conn:
+    async with connected(engine, connecting=True), engine.connect() as conn:
         current = await conn.run_sync(_current_revision)
     head = head_revision()
     if current != head:

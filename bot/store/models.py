@@ -279,4 +279,6 @@ class FeedSource(Base):
     next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # sha256 of the last imported bytes: the same bytes again are a local "304".
+    content_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

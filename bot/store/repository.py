@@ -49,14 +49,20 @@ class NewPost:
         return digest.hexdigest()
 
 
-async def get_or_create_tags(session: AsyncSession, displays: Iterable[str]) -> list[Tag]:
-    """Tags for these spellings, in order, one per key; the first display form seen is kept."""
+def tag_spellings(displays: Iterable[str]) -> dict[str, str]:
+    """key → display form, in order, one per key; the first display form seen is kept."""
     wanted: dict[str, str] = {}
     for raw in displays:
         display = clean_display(raw)
         key = tag_key(display)
         if key and key not in wanted:
             wanted[key] = display[:200]
+    return wanted
+
+
+async def get_or_create_tags(session: AsyncSession, displays: Iterable[str]) -> list[Tag]:
+    """Tags for these spellings, in order, one per key; the first display form seen is kept."""
+    wanted = tag_spellings(displays)
     if not wanted:
         return []
     existing = {

@@ -1,20 +1,29 @@
-"""Fixtures for the integration tier."""
+"""Fixtures for tests that talk to the Telegram sandbox with the real python-telegram-bot."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import AsyncIterator
 
-from bot.cli import main
+import pytest
+import telegram
+from telegram.request import HTTPXRequest
+
+from bot.sandbox import TelegramSandbox
+
+CHANNEL = "@sante_numerique"
 
 
 @pytest.fixture
-def relais(database_url: str, empty_engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
-    monkeypatch.delenv("RELAIS_CONFIG", raising=False)
-    monkeypatch.delenv("RELAIS_DATABASE_URL", raising=False)
+async def sandbox() -> AsyncIterator[TelegramSandbox]:
+    """A running emulator (limits off) with one public channel, CHANNEL."""
+    async with TelegramSandbox() as running:
+        running.add_channel(CHANNEL, "Santé numérique")
+        yield running
 
-    def call(*args: str) -> tuple[int, str, str]:
-        code = main(["--database", database_url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
 
-    return call
+@pytest.fixture
+async def bot(sandbox: TelegramSandbox) -> AsyncIterator[telegram.Bot]:
+    """A PTB Bot on the sandbox; a short read timeout so injected delays become TimedOut fast."""
+    request = HTTPXRequest(connection_pool_size=64, read_timeout=0.3)
+    async with telegram.Bot(sandbox.token, base_url=sandbox.base_url, request=request) as client:
+        yield client

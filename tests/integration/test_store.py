@@ -156,3 +156,25 @@ async def test_naive_datetimes_are_refused(sessions) -> None:
         async with sessions.begin() as session:
             await repository.add_post(session, NewPost(source="s", source_key="k", title="t",
                                                        published_at=datetime(2025, 1, 1)))
+
+
+async def test_locked_sqlite_database_is_a_clear_error_and_writes_nothing(tmp_path) -> None:
+    import sqlite3
+
+    from bot.errors import DatabaseUnavailable
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}"
+    engine = db.create_engine(url, busy_timeout_ms=50)
+    await db.upgrade(engine)
+    holder = sqlite3.connect(tmp_path / "locked.db")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(DatabaseUnavailable, match="database is locked"):
+            async with db.connected(engine), db.session_factory(engine).begin() as session:
+                await repository.add_post(session, THERABOT)
+    finally:
+        holder.rollback()
+        holder.close()
+    async with db.session_factory(engine)() as session:
+        assert await repository.count_posts(session) == 0
+    await engine.dispose()

@@ -52,6 +52,7 @@ def upgrade() -> None:
     sa.Column('next_poll_at', bot.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('content_digest', sa.String(length=64), nullable=True),
     sa.Column('created_at', bot.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_sources')),
     sa.UniqueConstraint('name', name=op.f('uq_feed_sources_name'))

@@ -1,0 +1,97 @@
+"""`relais import SOURCE…`: bring feeds and WordPress exports into the content store."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.app import App
+from bot.cli.common import console, err_console, with_app
+from bot.ingest.decide import Policy
+from bot.ingest.fetch import DEFAULT_MAX_BYTES, is_url, make_client
+from bot.ingest.service import DEFAULT_INTERVAL, ImportReport, import_source
+
+BIG_FILE = 1024 * 1024  # a progress bar is worth it from here on
+_COLUMNS = ("added", "updated", "unchanged", "archived", "errors")
+
+
+def _wants_progress(sources: list[str]) -> bool:
+    if len(sources) > 1:
+        return True
+    location = sources[0]
+    return is_url(location) or (os.path.isfile(location) and os.path.getsize(location) > BIG_FILE)
+
+
+def import_(
+    ctx: typer.Context,
+    sources: list[str] = typer.Argument(..., metavar="SOURCE…", help="Feed URLs (http/https) or local files."),
+    policy: Policy | None = typer.Option(
+        None, "--policy", help="queue: new entries take the next free slot; draft: wait for an author. "
+        "Default: the configured feed's policy, else draft for WXR exports and queue for feeds."),
+    max_age_days: int | None = typer.Option(
+        None, "--max-age-days", min=0,
+        help="On a first import, entries older than this are archived. Default: the feed's setting, else 7."),
+    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, help="Refuse bodies larger than this."),
+    force: bool = typer.Option(False, "--force", help="Import even if the source has not changed."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+) -> None:
+    """Import articles from RSS/Atom/WordPress feeds or WordPress WXR export files."""
+
+    async def work(relais: App) -> list[ImportReport]:
+        now = datetime.now(UTC)
+        feeds = {feed.url: feed for feed in relais.settings.feeds}
+        reports = []
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err_console, transient=True,
+                      disable=as_json or not _wants_progress(sources)) as bar:
+            async with make_client() as client:
+                for location in sources:
+                    task = bar.add_task(location[-50:], total=None)
+                    feed = feeds.get(location)
+                    chosen = policy or (feed.policy if feed else None)
+                    reports.append(await import_source(
+                        relais, location if is_url(location) else str(Path(location).expanduser()),
+                        now=now, policy=chosen, name=feed.name if feed else None, client=client,
+                        enqueue=relais.enqueue,
+                        max_age_days=max_age_days if max_age_days is not None
+                        else feed.first_import_max_age_days if feed else 7,
+                        interval=timedelta(minutes=feed.interval_minutes) if feed else DEFAULT_INTERVAL,
+                        default_language=relais.settings.default_language, max_bytes=max_bytes, force=force,
+                        progress=lambda done, total, task=task: bar.update(task, completed=done, total=total),
+                    ))
+                    bar.update(task, visible=False)
+        return reports
+
+    reports = with_app(ctx, work)
+    if as_json:
+        totals = {column: sum(getattr(r, column) for r in reports) for column in _COLUMNS}
+        typer.echo(json.dumps({"sources": [r.as_dict() for r in reports], "totals": totals},
+                              ensure_ascii=False, indent=2))
+    else:
+        _print_table(reports)
+    if all(report.failed for report in reports):
+        raise typer.Exit(1)
+
+
+def _print_table(reports: list[ImportReport]) -> None:
+    table = Table(title="Import")
+    table.add_column("source", overflow="fold")
+    table.add_column("kind")
+    for column in _COLUMNS:
+        table.add_column(column, justify="right")
+    table.add_column("note")
+    for report in reports:
+        note = "failed" if report.failed else "error" if report.error else "not modified" if report.not_modified else ""
+        table.add_row(report.source, report.kind, *(str(getattr(report, c)) for c in _COLUMNS), note)
+    console.print(table)
+    for report in reports:  # full reasons below the table, one line each, never folded
+        if report.error:
+            retry = f" (failure {report.failures}, next try {report.next_poll_at:%Y-%m-%d %H:%M} UTC)" \
+                if report.failures and report.next_poll_at else ""
+            console.print(f"{report.source}: {report.error}{retry}", markup=False, highlight=False, soft_wrap=True)

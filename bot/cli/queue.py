@@ -1,0 +1,205 @@
+"""`relais queue`, `relais publish`, `relais channel …`: the queue, over bot.publish.queue.
+
+These commands only queue and move due times; the outbox worker (`relais run`) sends.
+Times are shown in the configured time zone; naive times typed here are read in it too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from bot.app import App
+from bot.cli.common import console, err_console, settings, with_app
+from bot.errors import NotFound, UsageError
+from bot.publish import queue as service
+from bot.schedule.slots import naive_to_utc
+from bot.store import repository
+
+channel_app = typer.Typer(help="Publishing channels: list, pause, resume.", no_args_is_help=True)
+
+
+def local_text(instant: datetime, tz: Any) -> str:
+    return f"{instant.astimezone(tz):%Y-%m-%d %H:%M %Z}"
+
+
+def parse_when(text: str, tz: Any) -> datetime:
+    """'2026-12-01 09:00' (read in ``tz``) or a full ISO 8601 time with an offset."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"cannot read the time {text!r}: write it as YYYY-MM-DD HH:MM (local time, {tz.key})"
+        ) from None
+    return naive_to_utc(value, tz)
+
+
+def _listing_json(listing: list[service.ChannelQueue]) -> list[dict[str, Any]]:
+    return [
+        {
+            "channel": c.name, "platform": c.platform, "enabled": c.enabled, "paused": c.paused,
+            "slots": [s.strftime("%H:%M") for s in c.slots],
+            "queue": [
+                {"position": e.position, "post_id": e.post_id, "title": e.title, "state": e.state,
+                 "due_at": e.due_at.isoformat(), "due_local": e.due_local.isoformat(),
+                 "overdue": e.overdue, "publication_id": e.publication_id}
+                for e in c.entries
+            ],
+        }
+        for c in listing
+    ]
+
+
+def show_queue(
+    ctx: typer.Context,
+    channel: str | None = typer.Option(None, "--channel", help="Only this channel."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """List what is queued, per channel, with its slot time (local and UTC)."""
+    now = datetime.now(UTC)
+
+    async def work(relais: App) -> list[service.ChannelQueue]:
+        async with relais.sessions() as session:
+            listing = await service.queue_listing(session, now, relais.settings)
+        if channel is not None:
+            listing = [c for c in listing if c.name == channel]
+            if not listing:
+                known = ", ".join(c.name for c in relais.settings.channels) or "none configured"
+                raise NotFound(f"unknown channel {channel!r}; configured channels: {known}")
+        return listing
+
+    listing = with_app(ctx, work)
+    if as_json:
+        typer.echo(json.dumps(_listing_json(listing), ensure_ascii=False, indent=2))
+        return
+    tz = settings(ctx).tz
+    if not listing:
+        console.print("No channels configured: add [[channels]] to the configuration file.")
+    for queue_ in listing:
+        flags = [f for f, on in (("paused", queue_.paused), ("disabled", not queue_.enabled)) if on]
+        slots = ", ".join(s.strftime("%H:%M") for s in queue_.slots) or "none (publish when queued)"
+        table = Table(title=f"{queue_.name} ({queue_.platform}{', ' + ', '.join(flags) if flags else ''})",
+                      caption=f"slots ({tz.key}): {slots}")
+        for column in ("#", f"slot ({tz.key})", "UTC", "post", "title", "state"):
+            table.add_column(column)
+        for e in queue_.entries:
+            state = f"{e.state} (overdue)" if e.overdue and e.state == "pending" else e.state
+            table.add_row(str(e.position), local_text(e.due_at, tz), f"{e.due_at:%Y-%m-%d %H:%M}",
+                          str(e.post_id), e.title[:60], state)
+        if not queue_.entries:
+            table.add_row("", "", "", "", "(empty)", "")
+        console.print(table)
+
+
+def publish(
+    ctx: typer.Context,
+    post_id: int = typer.Argument(..., help="The post's id (see `relais post list`)."),
+    now: bool = typer.Option(False, "--now", help="Share now: due immediately."),
+    next_: bool = typer.Option(False, "--next", help="Share next: the first slot; the queue moves back."),
+    at: str | None = typer.Option(None, "--at", help='An exact time, e.g. "2026-12-01 09:00" (local time).'),
+) -> None:
+    """Queue a post on every matching channel (default: the next free slot after the queue)."""
+    chosen = [name for name, on in (("--now", now), ("--next", next_), ("--at", at is not None)) if on]
+    if len(chosen) > 1:
+        raise UsageError(f"choose one of --now, --next, --at (got {' and '.join(chosen)})")
+    mode = "now" if now else "next" if next_ else "at" if at is not None else "queue"
+    tz = settings(ctx).tz
+    when = parse_when(at, tz) if at is not None else None
+    started = datetime.now(UTC)
+
+    async def work(relais: App) -> tuple[str, list[tuple[str, datetime, str, bool]]]:
+        async with relais.sessions.begin() as session:
+            post = await repository.get_post(session, post_id)
+            created = await service.enqueue(session, post, started, settings=relais.settings,
+                                            mode=mode, at=when)  # type: ignore[arg-type]
+            new_ids = {p.id for p in created}
+            rows = []
+            for _, channel in await service.matching_channels(session, post, relais.settings):
+                publication = await service.publication_of(session, post.id, channel.id)
+                if publication is not None and publication.due_at is not None:
+                    what = ("queued on" if publication.id in new_ids
+                            else f"already {publication.state} on" if publication.state != "pending"
+                            else "already queued on")
+                    rows.append((channel.name, publication.due_at, what, channel.paused))
+            return post.title, rows
+
+    title, rows = with_app(ctx, work)
+    if not rows:
+        err_console.print(f"[yellow]No enabled channel matches post {post_id}[/yellow] "
+                          "(check the channels' tags and enabled flags); nothing was queued.")
+        raise typer.Exit(1)
+    console.print(f"Post {post_id}: {title}", soft_wrap=True, highlight=False)
+    for name, due, what, paused in rows:
+        note = " — channel paused: sent after `relais channel resume`" if paused else ""
+        console.print(f"  {what} {name} for {local_text(due, tz)} ({due:%H:%M} UTC){note}", soft_wrap=True)
+
+
+@channel_app.command("list")
+def list_channels(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List configured channels with their slots, state and queue length."""
+    now = datetime.now(UTC)
+
+    async def work(relais: App) -> list[service.ChannelQueue]:
+        async with relais.sessions() as session:
+            return await service.queue_listing(session, now, relais.settings)
+
+    listing = with_app(ctx, work)
+    loaded = settings(ctx)
+    configs = {c.name: c for c in loaded.channels}
+    rows = [
+        {"name": c.name, "platform": c.platform, "target": configs[c.name].chat or configs[c.name].instance_url,
+         "state": "disabled" if not c.enabled else "paused" if c.paused else "active",
+         "slots": [s.strftime("%H:%M") for s in c.slots], "tags": list(configs[c.name].tags),
+         "queued": len(c.entries)}
+        for c in listing
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Channels")
+    for column in ("name", "platform", "target", "state", f"slots ({loaded.timezone})", "tags", "queued"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], row["platform"], row["target"] or "", row["state"],
+                      ", ".join(row["slots"]) or "—", " ".join(f"#{t}" for t in row["tags"]) or "all posts",
+                      str(row["queued"]))
+    console.print(table)
+
+
+@channel_app.command("pause")
+def pause(ctx: typer.Context, name: str = typer.Argument(..., help="The channel's name.")) -> None:
+    """Pause a channel: nothing is sent to it until it is resumed; its queue is kept."""
+
+    async def work(relais: App) -> None:
+        async with relais.sessions.begin() as session:
+            await service.pause(session, name)
+
+    with_app(ctx, work)
+    console.print(f"Channel {name} paused; its queue is kept. Resume with `relais channel resume {name}`.",
+                  soft_wrap=True)
+
+
+@channel_app.command("resume")
+def resume(ctx: typer.Context, name: str = typer.Argument(..., help="The channel's name.")) -> None:
+    """Resume a channel; slots it missed while paused are caught up (late within the grace, else re-slotted)."""
+    now = datetime.now(UTC)
+    tz = settings(ctx).tz
+
+    async def work(relais: App) -> service.CatchUpReport:
+        async with relais.sessions.begin() as session:
+            return await service.resume(session, name, now, relais.settings)
+
+    report = with_app(ctx, work)
+    console.print(f"Channel {name} resumed.")
+    if report.late:
+        console.print(f"  {len(report.late)} missed publication(s) within the grace period are sent now.")
+    for move in report.moved:
+        console.print(f"  post {move.post_id} moved from {local_text(move.old_due_at, tz)} "
+                      f"to {local_text(move.new_due_at, tz)}", soft_wrap=True)

@@ -1,0 +1,119 @@
+"""One article, whatever format it came in, turned into the store's ``NewPost``.
+
+Both the feedparser path (``parse.py``) and the WXR path (``wxr.py``) fill a ``RawEntry``
+with what they found; ``build_post`` applies the rules once: stable key, absolute URL,
+plain-text title, sanitized body plus Markdown, lead image, tags, aware UTC times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.i18n import base_language
+from bot.ingest import html as h
+from bot.ingest.hashtags import find_hashtags
+from bot.store.models import PostStatus
+from bot.store.repository import NewPost
+from bot.store.tags import clean_display, tag_key
+
+MAX_KEY = 1000
+MAX_URL = 2000
+MAX_AUTHOR = 300
+MAX_TAG = 100
+MAX_SUMMARY = 2000
+# WordPress's default category says nothing about the article.
+_NO_TAG = frozenset({"uncategorized", "non classe", "sans categorie", "general"})
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """What a parser found for one entry, still as the feed wrote it (HTML fragments)."""
+
+    guid: str | None = None
+    link: str | None = None
+    title_html: str = ""
+    author: str | None = None
+    language: str | None = None
+    summary_html: str = ""
+    body_html: str = ""
+    image_url: str | None = None
+    image_alt: str | None = None
+    categories: Sequence[str] = ()
+    published: datetime | None = None
+    base_url: str | None = None
+    status: PostStatus = PostStatus.PUBLISHED
+
+
+def language_code(value: str | None, default: str) -> str:
+    code = base_language(value) if value else ""
+    return code if _LANGUAGE.match(code) else default
+
+
+def source_key(guid: str | None, link: str | None, title: str, published: datetime | None) -> str:
+    """guid, else link, else a hash of title and date; hashed when too long to index."""
+    key = (guid or "").strip() or (link or "").strip()
+    if not key:
+        stamp = published.isoformat() if published else ""
+        key = "sha256:" + hashlib.sha256(f"{title}\x00{stamp}".encode()).hexdigest()
+    if len(key) > MAX_KEY:
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def entry_tags(title: str, categories: Sequence[str], text: str) -> tuple[str, ...]:
+    """Title hashtags first (they are the article's own), then categories, then body hashtags."""
+    tags: list[str] = []
+    seen: set[str] = set()
+    for display in [*find_hashtags(title), *categories, *find_hashtags(text)]:
+        display = clean_display(h.inline_text(display))
+        key = tag_key(display)
+        if key and len(display) <= MAX_TAG and key not in seen and key not in _NO_TAG:
+            seen.add(key)
+            tags.append(display)
+    return tuple(tags)
+
+
+def _fit_url(url: str | None) -> str | None:
+    return url if url and len(url) <= MAX_URL else None
+
+
+def build_post(raw: RawEntry, *, source: str, default_language: str, now: datetime,
+               markdown: bool = True) -> NewPost:
+    title = h.inline_text(h.sanitize(raw.title_html))
+    link = h.resolve(raw.link, raw.base_url)
+    body = h.sanitize(raw.body_html or raw.summary_html, raw.base_url or link)
+    if not (title or body or link):
+        raise ValueError("empty entry: no title, body or link")
+    summary = h.to_text(h.sanitize(raw.summary_html))[:MAX_SUMMARY] if raw.summary_html else ""
+    text = h.to_text(body)
+    if not text and "<img" not in body:
+        body = ""  # "<p></p>" is no body: treated as missing, it never replaces a stored one
+    image_url, image_alt = h.resolve(raw.image_url, raw.base_url or link), raw.image_alt
+    body_image, body_alt = h.first_image(body)
+    if image_url is None:
+        image_url, image_alt = body_image, body_alt
+    elif image_alt is None and body_image == image_url:
+        image_alt = body_alt
+    author = h.inline_text(raw.author or "")[:MAX_AUTHOR] or None
+    return NewPost(
+        source=source,
+        source_key=source_key(raw.guid, raw.link, title, raw.published),
+        title=title,
+        url=_fit_url(link),
+        author=author,
+        language=language_code(raw.language, default_language),
+        summary=summary,
+        body_html=body,
+        body_markdown=h.to_markdown(body) if markdown else "",
+        image_url=_fit_url(image_url),
+        image_alt=h.inline_text(image_alt) if image_alt else None,
+        tags=entry_tags(title, raw.categories, text),
+        status=raw.status,
+        published_at=raw.published or now,
+        published_at_estimated=raw.published is None,
+    )

@@ -1,0 +1,139 @@
+"""Batched database work for an import: a few queries per thousand entries, not per entry.
+
+Callers own the transaction (``bot.ingest.service`` opens one per source).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from bot.ingest.decide import Action, Decision, Stored
+from bot.store.models import FeedSource, Post, PostStatus, PostTag, Publication, PublicationState, Tag
+from bot.store.repository import NewPost, tag_spellings
+from bot.store.tags import tag_key
+
+Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[None]]
+CHUNK = 500  # keeps IN (…) lists well under SQLite's and asyncpg's parameter limits
+_COPIED = ("url", "title", "author", "language", "summary", "body_html", "body_markdown", "image_url",
+           "image_alt", "published_at", "published_at_estimated")
+
+
+def _chunks(items: Sequence[object], size: int = CHUNK) -> Iterable[Sequence[object]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+async def feed_source(session: AsyncSession, name: str, url: str) -> FeedSource:
+    row = await session.scalar(select(FeedSource).where(FeedSource.name == name))
+    if row is None:
+        row = FeedSource(name=name, url=url[:2000], failures=0)
+        session.add(row)
+        await session.flush()
+    return row
+
+
+async def stored_hashes(session: AsyncSession, source: str, keys: Sequence[str]) -> dict[str, Stored]:
+    found: dict[str, Stored] = {}
+    for chunk in _chunks(keys):
+        rows = await session.execute(
+            select(Post.source_key, Post.id, Post.content_hash)
+            .where(Post.source == source, Post.source_key.in_(chunk))
+        )
+        found.update({key: Stored(id=post_id, content_hash=digest) for key, post_id, digest in rows})
+    return found
+
+
+async def load_posts(session: AsyncSession, ids: Sequence[int]) -> dict[int, Post]:
+    posts: dict[int, Post] = {}
+    for chunk in _chunks(ids):
+        posts.update({p.id: p for p in (await session.scalars(select(Post).where(Post.id.in_(chunk)))).all()})
+    return posts
+
+
+def snapshot(post: Post) -> NewPost:
+    """The stored post as a NewPost, for merging an update over it."""
+    return NewPost(
+        source=post.source, source_key=post.source_key, tags=tuple(t.display for t in post.tags),
+        status=post.status, **{name: getattr(post, name) for name in _COPIED},
+    )
+
+
+async def tags_by_key(session: AsyncSession, displays: Iterable[str]) -> dict[str, Tag]:
+    """Every tag these spellings name, created when missing; first display form wins."""
+    wanted = tag_spellings(displays)
+    tags: dict[str, Tag] = {}
+    for chunk in _chunks(list(wanted)):
+        tags.update({t.key: t for t in (await session.scalars(select(Tag).where(Tag.key.in_(chunk)))).all()})
+    missing = [Tag(key=key, display=display) for key, display in wanted.items() if key not in tags]
+    if missing:
+        session.add_all(missing)
+        await session.flush()
+        tags.update({t.key: t for t in missing})
+    return tags
+
+
+def _tag_keys(entry: NewPost, tags: dict[str, Tag]) -> list[str]:
+    return list(dict.fromkeys(k for k in (tag_key(t) for t in entry.tags) if k in tags))
+
+
+def _links(entry: NewPost, tags: dict[str, Tag], post_id: int) -> list[PostTag]:
+    # post_id set lets SQLAlchemy turn "delete old link + insert same link" into a no-op.
+    return [PostTag(post_id=post_id, tag_id=tags[key].id, tag=tags[key], position=i)
+            for i, key in enumerate(_tag_keys(entry, tags))]
+
+
+async def add_posts(session: AsyncSession, decisions: Sequence[Decision], tags: dict[str, Tag],
+                    now: datetime, enqueue: Enqueue | None) -> list[Post]:
+    """Insert new posts; their tag links go in one executemany, not as ORM objects (the costly part)."""
+    posts = [
+        Post(source=d.post.source, source_key=d.post.source_key, content_hash=d.post.computed_hash(),
+             status=d.post.status, scheduled_at=d.post.scheduled_at, created_at=now, updated_at=now,
+             **{name: getattr(d.post, name) for name in _COPIED})
+        for d in decisions
+    ]
+    session.add_all(posts)
+    await session.flush()
+    links = {post.id: _tag_keys(d.post, tags) for post, d in zip(posts, decisions, strict=True)}
+    rows = [{"post_id": post_id, "tag_id": tags[key].id, "position": i}
+            for post_id, keys in links.items() for i, key in enumerate(keys)]
+    if rows:
+        await session.execute(insert(PostTag), rows)
+    if enqueue is not None:
+        for post in posts:
+            if post.status == PostStatus.QUEUED:
+                # post.tags readable without a query: the hook filters channels on tags.
+                set_committed_value(post, "post_tags", [
+                    PostTag(post_id=post.id, tag_id=tags[key].id, tag=tags[key], position=i)
+                    for i, key in enumerate(links[post.id])])
+                await enqueue(session, post, now)
+    return posts
+
+
+async def update_posts(session: AsyncSession, decisions: Sequence[Decision], posts: dict[int, Post],
+                       tags: dict[str, Tag], now: datetime) -> None:
+    """Apply changed content; publications already sent are marked for an edit."""
+    for decision in decisions:
+        post, entry = posts[decision.stored_id], decision.post
+        for name in _COPIED:
+            setattr(post, name, getattr(entry, name))
+        post.content_hash = entry.computed_hash()
+        post.updated_at = now
+        post.post_tags = _links(entry, tags, post.id)
+    ids = [d.stored_id for d in decisions]
+    for chunk in _chunks(ids):
+        await session.execute(
+            update(Publication)
+            .where(Publication.post_id.in_(chunk), Publication.state == PublicationState.SENT)
+            .values(needs_edit=True, content_version=Publication.content_version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    await session.flush()
+
+
+def tag_displays(decisions: Iterable[Decision]) -> list[str]:
+    return [tag for d in decisions if d.action != Action.UNCHANGED for tag in d.post.tags]

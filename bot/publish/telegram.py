@@ -1,0 +1,138 @@
+"""Send, edit and delete channel posts through python-telegram-bot's ``Bot``.
+
+The Bot API base URL comes from the configuration, so a self-hosted Bot API server (or the
+sandbox in ``bot.sandbox``) works. Errors are PTB's own exceptions (RetryAfter, TimedOut,
+NetworkError, BadRequest, Forbidden…), raised unchanged: ``bot.publish.classify`` decides
+once whether they are retried. Only frozen dataclasses leave this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
+
+from bot.deeplinks import follow_payload
+from bot.i18n import t
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Bots may delete their messages for 48 hours only: https://core.telegram.org/bots/api#deletemessage
+DELETE_WINDOW = timedelta(hours=48)
+
+
+class TelegramRenderLike(Protocol):
+    """What the publisher reads from ``bot.format``'s TelegramRender (duck-typed)."""
+
+    text: str
+    parse_mode: str
+    photo: str | None
+    follow_tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    remote_id: str
+    remote_url: str | None
+
+
+class TelegramPublisher:
+    def __init__(self, bot: Bot, *, bot_username: str | None = None, language: str = "fr",
+                 allow_paid_broadcast: bool = False) -> None:
+        self.bot = bot
+        self._bot_username = bot_username
+        self.language = language  # button labels when the render does not name its language
+        self.allow_paid_broadcast = allow_paid_broadcast
+
+    @classmethod
+    def from_settings(cls, settings: Settings, bot: Bot | None = None) -> TelegramPublisher:
+        telegram = settings.telegram
+        if bot is None:
+            token = settings.require_telegram_token().get_secret_value()
+            bot = Bot(token, base_url=telegram.api_base_url)
+        return cls(bot, bot_username=telegram.bot_username, language=settings.default_language,
+                   allow_paid_broadcast=telegram.allow_paid_broadcast)
+
+    async def start(self) -> None:
+        """Initialize the bot (one getMe) and learn its username for the follow links."""
+        await self.bot.initialize()
+        if not self._bot_username:
+            self._bot_username = self.bot.username
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    async def __aenter__(self) -> TelegramPublisher:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def bot_username(self) -> str:
+        if not self._bot_username:
+            raise RuntimeError("TelegramPublisher.start() must run before publishing (bot username unknown)")
+        return self._bot_username
+
+    # --- the three operations
+    async def send(self, chat: str, render: TelegramRenderLike) -> SentMessage:
+        common: dict[str, Any] = {"parse_mode": render.parse_mode, "reply_markup": self.follow_keyboard(render)}
+        if self.allow_paid_broadcast:
+            common["allow_paid_broadcast"] = True
+        if render.photo:
+            message = await self.bot.send_photo(chat, render.photo, caption=render.text, **common)
+        else:
+            message = await self.bot.send_message(chat, render.text, link_preview_options=_preview(render), **common)
+        return SentMessage(str(message.message_id), _message_url(chat, message))
+
+    async def edit(self, chat: str, remote_id: str, render: TelegramRenderLike) -> None:
+        """Replace a sent message's text (or caption, for a photo) and keyboard."""
+        common: dict[str, Any] = {"chat_id": chat, "message_id": int(remote_id), "parse_mode": render.parse_mode,
+                                  "reply_markup": self.follow_keyboard(render)}
+        if render.photo:
+            await self.bot.edit_message_caption(caption=render.text, **common)
+        else:
+            await self.bot.edit_message_text(render.text, link_preview_options=_preview(render), **common)
+
+    async def delete(self, chat: str, remote_id: str, sent_at: datetime, now: datetime) -> bool:
+        """Delete a sent message; False (and a log line) once Telegram's 48 h window is over."""
+        if now - sent_at >= DELETE_WINDOW:
+            log.warning("not deleting Telegram message %s in %s: sent %s, more than 48 h ago", remote_id, chat,
+                        sent_at.isoformat())
+            return False
+        return await self.bot.delete_message(chat, int(remote_id))
+
+    # --- pieces
+    def follow_keyboard(self, render: TelegramRenderLike) -> InlineKeyboardMarkup | None:
+        """One "follow #tag" deep-link button per main tag, in the post's language."""
+        language = getattr(render, "language", None) or self.language
+        buttons = []
+        for tag in render.follow_tags:
+            payload = follow_payload(tag)
+            if payload is None:
+                log.info("no follow button for tag %r: its deep-link payload would exceed 64 characters", tag)
+                continue
+            url = f"https://t.me/{self.bot_username}?start={payload}"
+            buttons.append([InlineKeyboardButton(t("follow_tag_button", language, tag=tag), url=url)])
+        return InlineKeyboardMarkup(buttons) if buttons else None
+
+
+def _preview(render: object) -> LinkPreviewOptions | None:
+    """LinkPreviewOptions from the render's ``link_preview`` (url, prefer_large_media), if any."""
+    preview = getattr(render, "link_preview", None)
+    url = getattr(preview, "url", None) if preview is not None else getattr(render, "link_preview_url", None)
+    if not url:
+        return None
+    large = getattr(preview if preview is not None else render, "prefer_large_media", False)
+    return LinkPreviewOptions(url=url, prefer_large_media=bool(large) or None)
+
+
+def _message_url(chat: str, message: Message) -> str | None:
+    """https://t.me/<channel>/<id> for a public channel; None for a private chat or group."""
+    username = message.chat.username or (chat[1:] if chat.startswith("@") else None)
+    return f"https://t.me/{username}/{message.message_id}" if username else None

@@ -1,0 +1,1 @@
+"""Posting slots (pure) and the APScheduler wiring."""
