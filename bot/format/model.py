@@ -106,6 +106,7 @@ class TelegramRender:
     follow_tags: tuple[str, ...] = ()  # tag display forms for "follow #tag" buttons
     length: int = 0  # UTF-16 code units of the text after entity parsing
     limit: int = TELEGRAM_TEXT_LIMIT
+    language: str = "fr"  # the post's (base) language, for the buttons' labels
 
     @property
     def is_caption(self) -> bool:

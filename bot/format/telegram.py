@@ -22,7 +22,7 @@ from bot.format.model import (
     TelegramRender,
 )
 from bot.format.text import Run, html_to_runs
-from bot.i18n import t
+from bot.i18n import base_language, t
 
 
 def _html(runs: list[Run]) -> str:
@@ -59,6 +59,7 @@ def render_telegram(article: Article, profile: Profile) -> TelegramRender:
         follow_tags=tuple(h.display for h in parts.hashtags),
         length=length,
         limit=limit,
+        language=base_language(article.language),
     )
 
 

@@ -35,6 +35,7 @@ def test_telegram_inline_hashtags_in_the_title_as_the_blog_writes_them() -> None
     assert (render.length, render.limit, render.parse_mode, render.photo) == (252, 300, "HTML", None)
     assert render.link_preview == LinkPreview(LINK.replace("&amp;", "&"), prefer_large_media=False)
     assert render.follow_tags == ("IA", "santé mentale", "anxiété", "dépression", "chatbot")
+    assert render.language == "fr"
 
 
 def test_telegram_trailing_hashtags_cut_at_a_sentence_end() -> None:
