@@ -62,6 +62,8 @@ def hashtag_body(display: str) -> str | None:
     if not parts:
         return None
     body = parts[0] if len(parts) == 1 else "".join(p[:1].upper() + p[1:] for p in parts)
+    # Upper-casing may decompose (Greek 'ῢ' → 'Ϋ' + U+0300): compose again, drop leftover marks.
+    body = "".join(ch for ch in unicodedata.normalize("NFC", body) if is_hashtag_char(ch))
     if not any(unicodedata.category(ch)[0] == "L" for ch in body) or len(body) > MAX_HASHTAG_LENGTH:
         return None
     return body
