@@ -13,7 +13,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     # --- format: what readers see under a post
     "read_more": {"fr": "Lire la suite", "en": "Read more"},
     "read_more_link": {"fr": "Lire la suite\u00a0: {url}", "en": "Read more: {url}"},
-    "content_warning": {"fr": "Avertissement : {topic}", "en": "Content warning: {topic}"},
+    "content_warning": {"fr": "Avertissement\u00a0: {topic}", "en": "Content warning: {topic}"},
     # --- publish: buttons under channel posts
     "follow_tag_button": {"fr": "Suivre #{tag}", "en": "Follow #{tag}"},
 }

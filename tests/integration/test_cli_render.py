@@ -89,6 +89,6 @@ def test_render_a_feed_file_through_ingest_for_configured_channels(relais, tmp_p
     assert (telegram["channel"], mastodon["channel"]) == ("esante-tg", "esante-md")
     assert telegram["text"].startswith("<b>#Therabot : un chatbot qui apaise l’#anxiété</b>")
     assert "x()" not in telegram["text"] and telegram["length"] <= telegram["limit"] == 300
-    assert mastodon["spoiler_text"] == "Avertissement : suicide"
+    assert mastodon["spoiler_text"] == "Avertissement\u00a0: suicide"
     code, out, _ = relais("--config", str(config), "render", str(feed), "--channel", "esante-md", "--json")
     assert [r["channel"] for r in json.loads(out)] == ["esante-md"]

@@ -60,7 +60,7 @@ def test_mastodon_trailing_with_content_warning_and_a_word_cut() -> None:
         f"Lire la suite{NB}: https://esante-blog.fr/2025/04/therabot/?ref=rss\n\n"
         "#IA #SantéMentale #anxiété #dépression"
     )
-    assert render.spoiler_text == "Avertissement : santé mentale"
+    assert render.spoiler_text == f"Avertissement{NB}: santé mentale"
     assert (render.length, render.limit, render.language, render.visibility) == (292, 300, "fr", "public")
 
 
