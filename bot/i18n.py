@@ -12,7 +12,8 @@ FALLBACK = "fr"
 MESSAGES: dict[str, dict[str, str]] = {
     # --- format: what readers see under a post
     "read_more": {"fr": "Lire la suite", "en": "Read more"},
-    "content_warning": {"fr": "Avertissement : {topic}", "en": "Content warning: {topic}"},
+    "read_more_link": {"fr": "Lire la suite\u00a0: {url}", "en": "Read more: {url}"},
+    "content_warning": {"fr": "Avertissement\u00a0: {topic}", "en": "Content warning: {topic}"},
     # --- publish: buttons under channel posts
     "follow_tag_button": {"fr": "Suivre #{tag}", "en": "Follow #{tag}"},
 }

@@ -78,7 +78,7 @@ class TelegramSettings(_Strict):
 class ProfileSettings(_Strict):
     """How one channel's posts look. ``bot.format`` turns this into its own ``Profile``."""
 
-    max_length: int | None = Field(default=None, ge=50, description="excerpt length; None = platform limit")
+    max_length: int | None = Field(default=None, ge=50, description="cap on the whole render, measured the platform's way; None = platform limit")
     hashtag_style: Literal["trailing", "inline"] = "trailing"
     max_hashtags: int = Field(default=5, ge=0, le=30)
     prefer_image: bool = False

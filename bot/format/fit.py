@@ -1,0 +1,80 @@
+"""What a render is made of, and how it is shrunk until it fits the limit.
+
+Order of sacrifice when space runs out: the excerpt first (cut cleanly, see excerpt.py),
+then trailing hashtags from the least relevant, then the title (cut at a word, "…").
+The read-more link is never dropped: it is the point of a channel post.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bot.format import hashtags as tags
+from bot.format.excerpt import excerpt
+from bot.format.model import Article, Profile
+from bot.format.text import Run, clean_text, html_to_runs, plain
+
+SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    title: str
+    body: list[Run]
+    link_label: str
+    trailing: tuple[tags.Hashtag, ...]
+    hashtags: tuple[tags.Hashtag, ...]  # every hashtag this render carries (inline + trailing)
+    excerpt: tuple[Run, ...] = ()  # the part of ``body`` that fits, set by ``fit``
+
+    @classmethod
+    def build(cls, article: Article, profile: Profile, *, link_label: str, limit: int,
+              measure: Callable[[str], int]) -> Parts:
+        selected = tags.select(article.tags, profile.max_hashtags)
+        title = " ".join(clean_text(article.title).split())
+        if profile.hashtag_style == "inline":
+            title, trailing = tags.inline(title, selected)
+        else:
+            present = tags.existing_hashtags(title)
+            trailing = [h for h in selected if h.key not in present and tags.tag_key(h.body) not in present]
+        def enough(text: str) -> bool:
+            return measure(text) > limit
+
+        body = html_to_runs(article.body_html, enough) or html_to_runs(article.summary, enough)
+        return cls(title, body, link_label if profile.read_more else "", tuple(trailing), tuple(selected))
+
+
+def fit(parts: Parts, limit: int, measure: Callable[[str], int],
+        plain_of: Callable[[Parts], str]) -> tuple[Parts, int]:
+    """The richest version of ``parts`` whose plain text measures at most ``limit``, and its measure."""
+    bare = replace(parts, excerpt=())
+    size = measure(plain_of(bare))
+    while size > limit and bare.trailing:
+        bare = replace(bare, trailing=bare.trailing[:-1])
+        size = measure(plain_of(bare))
+    if size > limit:
+        bare = _shorten_title(bare, limit, measure, plain_of)
+        size = measure(plain_of(bare))
+    budget = limit - size - measure(SEPARATOR)
+    # The excerpt is measured alone; joins rarely change the sum, but re-check and shrink.
+    for _ in range(8):
+        if budget <= 0 or not parts.body:
+            break
+        candidate = replace(bare, excerpt=tuple(excerpt(parts.body, budget, measure)))
+        if not candidate.excerpt:
+            break
+        excess = measure(plain_of(candidate)) - limit
+        if excess <= 0:
+            return candidate, excess + limit
+        budget -= excess
+    return bare, size
+
+
+def _shorten_title(parts: Parts, limit: int, measure: Callable[[str], int], plain_of: Callable[[Parts], str]) -> Parts:
+    without = replace(parts, title="")
+    room = limit - measure(plain_of(without)) - (measure(SEPARATOR) if plain_of(without) else 0)
+    title = plain(excerpt([Run(parts.title)], room, measure)) if room > 0 else ""
+    if re.fullmatch(r"\W*", title):
+        title = ""
+    return replace(parts, title=title)

@@ -1,0 +1,60 @@
+"""Hashtag building, selection and inline placement; TDLib confirms validity."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.format.hashtags import hashtag_body, inline, line, select
+
+tdlib = pytest.importorskip("bot.tdlib")
+pytest.importorskip("tdjson")
+
+
+@pytest.mark.parametrize(
+    ("display", "body"),
+    [
+        ("santé mentale", "SantéMentale"),
+        ("e-santé", "ESanté"),
+        ("l'IA", "IA"),
+        ("l’IA générative", "IAGénérative"),
+        ("d’anxiété", "anxiété"),
+        ("#IA", "IA"),
+        ("Sante\u0301", "Santé"),  # decomposed accent composed, not cut
+        ("santé.gouv", "SantéGouv"),
+        ("COVID-19", "COVID19"),
+        ("troubles  du   sommeil", "TroublesDuSommeil"),
+        ("0:ῢ", "0Ϋ"),  # upper-casing 'ῢ' decomposes it; the stray mark must not cut the tag
+    ],
+)
+def test_tags_become_hashtags_recognized_whole(display: str, body: str) -> None:
+    assert hashtag_body(display) == body
+    assert tdlib.hashtags(f"Lu : #{body} !") == [f"#{body}"]
+
+
+@pytest.mark.parametrize("display", ["2024", "123 456", "", "#", "---", "’", "👍", "x" * 200])
+def test_tags_that_cannot_be_valid_are_dropped(display: str) -> None:
+    assert hashtag_body(display) is None
+
+
+def test_selection_keeps_relevance_order_dedupes_by_key_and_caps() -> None:
+    chosen = select(["IA", "Santé", "ia", "sante", "SANTÉ", "2024", "e-santé", "esante", "anxiété", "TCA"], 4)
+    assert [h.body for h in chosen] == ["IA", "Santé", "ESanté", "anxiété"]
+    assert line(chosen) == "#IA #Santé #ESanté #anxiété"
+    assert select(["IA"], 0) == []
+
+
+def test_inline_places_hashtags_after_elisions_and_appends_the_rest() -> None:
+    chosen = select(["anxiété", "intelligence", "santé mentale", "sommeil", "IA"], 5)
+    title, rest = inline("L’IA d’intelligence contre l’anxiété et la santé mentale", chosen)
+    assert title == "L’#IA d’#intelligence contre l’#anxiété et la #SantéMentale"
+    assert [h.body for h in rest] == ["sommeil"]
+    assert tdlib.hashtags(title) == ["#IA", "#intelligence", "#anxiété", "#SantéMentale"]
+
+
+def test_inline_never_glues_a_hashtag_inside_a_compound_or_word() -> None:
+    chosen = select(["santé", "bot"], 5)
+    title, rest = inline("La e-santé et les chatbots", chosen)
+    assert title == "La e-santé et les chatbots"
+    assert [h.body for h in rest] == ["santé", "bot"]
+    title, _ = inline("La e-santé et la santé", chosen)
+    assert title == "La e-santé et la #santé"
