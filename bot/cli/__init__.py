@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from bot import __version__
-from bot.cli import config, db, ingest, post, queue, render
+from bot.cli import config, db, ingest, post, queue, render, run
 from bot.cli.common import GlobalOptions, err_console
 from bot.errors import RelaisError
 
@@ -41,6 +41,7 @@ app.command("queue")(queue.show_queue)
 app.command("publish")(queue.publish)
 app.add_typer(queue.channel_app, name="channel")
 app.command("render")(render.render)
+app.command("run")(run.run)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,1 @@
+"""Telegram chat handlers, one module per feature."""

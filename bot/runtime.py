@@ -1,0 +1,232 @@
+"""`relais run`: the long-running process — Telegram updates, scheduler, outbox workers.
+
+Built from an ``App`` (see ``bot.app``), so the CLI stays a few lines. Roles let a deployment
+scale out: exactly one process may receive Telegram updates (Telegram answers 409 to a
+second getUpdates), while workers can be many on PostgreSQL (claims use SKIP LOCKED).
+
+Shutdown (SIGINT/SIGTERM): the scheduler stops waking jobs, the sweep in flight finishes
+(each publication is recorded the moment its platform answers), then connections close.
+Nothing is held in memory that the database does not also hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from bot.app import App
+from bot.format import Article, Profile, render_mastodon, render_telegram
+from bot.ingest import service as ingest
+from bot.publish import queue
+from bot.publish.ratelimit import MastodonLimits, TelegramLimits
+from bot.publish.targets import MastodonTarget, Target, build_targets
+from bot.publish.worker import WorkerReport, run_once
+from bot.schedule.scheduler import build_scheduler, in_transaction
+from bot.settings import FeedSettings, Settings
+from bot.store.models import Platform, Publication
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class Role(enum.StrEnum):
+    ALL = "all"
+    UPDATES = "updates"
+    WORKER = "worker"
+
+
+def utc_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def make_render(settings: Settings, targets: dict[str, Target]) -> Callable[[Publication], Any]:
+    """publication → the formatter's render for its channel's profile (and live instance limits)."""
+    configs = {channel.name: channel for channel in settings.channels}
+
+    def render(publication: Publication) -> Any:
+        config = configs[publication.channel.name]
+        profile = Profile.from_settings(config.platform, settings.profile_for(config), visibility=config.visibility)
+        article = Article.from_post(publication.post)
+        if publication.channel.platform is Platform.TELEGRAM:
+            return render_telegram(article, profile)
+        target = targets.get(config.name)
+        limits = target.publisher.limits if isinstance(target, MastodonTarget) else None
+        if limits is None:
+            return render_mastodon(article, profile)
+        return render_mastodon(
+            article, profile, max_characters=limits.max_characters, url_length=limits.characters_reserved_per_url
+        )
+
+    return render
+
+
+@dataclass
+class Publishing:
+    """The publishers for every enabled channel and the sweep that drives them."""
+
+    app: App
+    targets: dict[str, Target]
+    worker_id: str
+    clock: Clock = utc_clock
+    batch: int = 50
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def sweep(self, now: datetime | None = None) -> WorkerReport:
+        # One sweep at a time per process: the scheduler's sweep, retry sweep and slot wake
+        # may fire together; the lock also lets shutdown wait for the one in flight.
+        async with self.lock:
+            return await run_once(
+                self.app.sessions, now or self.clock(), worker_id=self.worker_id, publishers=self.targets,
+                render=make_render(self.app.settings, self.targets), limit=self.batch,
+            )
+
+    async def drain(self, now: datetime | None = None, max_passes: int = 1000) -> WorkerReport:
+        """Sweep until a pass finds nothing to do (for `run --once`)."""
+        counted = [f.name for f in fields(WorkerReport) if f.name != "errors"]
+        total = dict.fromkeys(counted, 0)
+        errors: list[Any] = []
+        for _ in range(max_passes):
+            report = await self.sweep(now)
+            for name in counted:
+                total[name] += getattr(report, name)
+            errors.extend(report.errors)
+            if not any(getattr(report, name) for name in ("sent", "retried", "dead", "edited", "deleted")):
+                break
+        return WorkerReport(**total, errors=tuple(errors))
+
+
+async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, clock: Clock = utc_clock) -> Publishing:
+    """Start the Telegram publisher (when a Telegram channel exists) and build every target."""
+    settings = app.settings
+    telegram = None
+    if any(c.enabled and c.platform == "telegram" for c in settings.channels):
+        from bot.publish.telegram import TelegramPublisher
+
+        settings.require_telegram_token()
+        telegram = await stack.enter_async_context(TelegramPublisher.from_settings(settings))
+    targets = build_targets(
+        settings, telegram,
+        telegram_limits=TelegramLimits(allow_paid_broadcast=settings.telegram.allow_paid_broadcast),
+        mastodon_limits=MastodonLimits(),
+    )
+    return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock)
+
+
+def _enqueue(settings: Settings) -> Any:
+    return partial(queue.enqueue, settings=settings)
+
+
+async def poll_feed(app: App, feed: FeedSettings, now: datetime) -> ingest.ImportReport:
+    return await ingest.poll(app, feed, now=now, enqueue=_enqueue(app.settings),
+                             default_language=app.settings.default_language)
+
+
+@dataclass(frozen=True)
+class OnceReport:
+    feeds: tuple[ingest.ImportReport, ...]
+    moved: int
+    late: int
+    worker: WorkerReport
+
+
+async def run_once_now(app: App, *, worker_id: str | None = None, clock: Clock = utc_clock) -> OnceReport:
+    """`relais run --once`: poll every feed, apply the catch-up policy, publish what is due, exit."""
+    now = clock()
+    reports = []
+    for feed in app.settings.feeds:
+        reports.append(await poll_feed(app, feed, now))
+    async with app.sessions.begin() as session:
+        caught = await queue.catch_up(session, now, app.settings)
+    async with AsyncExitStack() as stack:
+        publishing = await open_publishing(stack, app, worker_id=worker_id or default_worker_id(), clock=clock)
+        worker = await publishing.drain()
+    return OnceReport(tuple(reports), len(caught.moved), len(caught.late), worker)
+
+
+async def _start_updates(stack: AsyncExitStack, app: App) -> None:
+    """Receive Telegram updates (long polling, or a webhook with secret-token checks)."""
+    from bot.chat.application import build_application
+
+    settings = app.settings
+    application = build_application(app)
+    await application.initialize()
+    stack.push_async_callback(application.shutdown)
+    await application.start()
+    stack.push_async_callback(application.stop)
+    updater = application.updater
+    assert updater is not None
+    if settings.telegram.mode == "webhook":
+        secret = settings.telegram.webhook_secret
+        await updater.start_webhook(
+            listen=settings.telegram.webhook_listen, port=settings.telegram.webhook_port,
+            webhook_url=settings.telegram.webhook_url,
+            secret_token=secret.get_secret_value() if secret else None,
+        )
+    else:
+        await updater.start_polling(drop_pending_updates=False)
+    stack.push_async_callback(updater.stop)
+    log.info("receiving Telegram updates by %s", settings.telegram.mode)
+
+
+async def run_forever(app: App, *, role: Role, stop: asyncio.Event, worker_id: str | None = None,
+                      clock: Clock = utc_clock) -> None:
+    """Run until ``stop`` is set; release everything in order."""
+    settings = app.settings
+    async with AsyncExitStack() as stack:
+        if role in (Role.ALL, Role.UPDATES):
+            settings.require_telegram_token()
+            await _start_updates(stack, app)
+        if role in (Role.ALL, Role.WORKER):
+            publishing = await open_publishing(stack, app, worker_id=worker_id or default_worker_id(), clock=clock)
+            scheduler = build_scheduler(
+                settings,
+                sweep=publishing.sweep,
+                retry_sweep=publishing.sweep,
+                poll=partial(poll_feed, app),
+                clock=clock,
+                catch_up=in_transaction(app.sessions, partial(queue.catch_up, settings=settings)),
+                next_due=in_transaction(app.sessions, queue.next_due_at),
+            )
+            scheduler.start()
+
+            async def stop_scheduler() -> None:
+                scheduler.shutdown(wait=False)
+                async with publishing.lock:  # the sweep in flight records its outcomes first
+                    pass
+
+            stack.push_async_callback(stop_scheduler)
+            log.info("worker %s publishing to %d channel(s)", publishing.worker_id, len(publishing.targets))
+        await stop.wait()
+        log.info("stopping: finishing work in flight")
+    log.info("stopped")
+
+
+def install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def serve(app: App, *, role: Role, worker_id: str | None = None) -> None:
+    stop = asyncio.Event()
+    install_signal_handlers(stop)
+    await run_forever(app, role=role, stop=stop, worker_id=worker_id)
+
+
+__all__ = ["OnceReport", "Publishing", "Role", "make_render", "run_forever", "run_once_now", "serve"]
+

@@ -1,0 +1,75 @@
+"""End-to-end fixtures: Relais' runtime against the Telegram sandbox and a real Mastodon API mock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from mastodon_mock.testing import MockServer
+
+from bot.app import App, open_app
+from bot.sandbox import TelegramSandbox
+from bot.settings import Settings, load_settings
+
+CHANNEL = "@sante_numerique"
+MASTODON_TOKEN = "alice_token"  # seeded by mastodon_mock for its account "alice"
+
+
+@pytest.fixture(scope="session")
+def mastodon_server() -> Iterator[MockServer]:
+    with MockServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mastodon(mastodon_server: MockServer) -> MockServer:
+    httpx.post(f"{mastodon_server.base_url}/api/v1/_mock/reset").raise_for_status()
+    return mastodon_server
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[TelegramSandbox]:
+    async with TelegramSandbox() as running:
+        running.add_channel(CHANNEL, "Santé numérique")
+        yield running
+
+
+@pytest.fixture
+def e2e_settings(tmp_path: Path, database_url: str, sandbox: TelegramSandbox, mastodon: MockServer) -> Settings:
+    config = tmp_path / "relais.toml"
+    config.write_text(
+        f'''
+[telegram]
+api_base_url = "{sandbox.base_url}"
+
+[schedule]
+sweep_seconds = 1
+
+[[channels]]
+name = "telegram"
+platform = "telegram"
+chat = "{CHANNEL}"
+
+[[channels]]
+name = "mastodon"
+platform = "mastodon"
+instance_url = "{mastodon.base_url}"
+token_env = "RELAIS_E2E_MASTODON_TOKEN"
+''',
+        encoding="utf-8",
+    )
+    env = {"RELAIS_TELEGRAM__TOKEN": sandbox.token, "RELAIS_E2E_MASTODON_TOKEN": MASTODON_TOKEN}
+    return load_settings(config, env=env, database_url=database_url)
+
+
+@pytest.fixture
+async def relais(e2e_settings: Settings, engine) -> AsyncIterator[App]:
+    async with open_app(e2e_settings) as app:
+        yield app
+
+
+def statuses(server: MockServer) -> list[dict]:
+    client = server.client("alice")
+    return list(client.account_statuses(client.me()["id"], limit=40))
