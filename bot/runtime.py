@@ -121,7 +121,8 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
         telegram = await stack.enter_async_context(TelegramPublisher.from_settings(settings))
     targets = build_targets(
         settings, telegram,
-        telegram_limits=TelegramLimits(allow_paid_broadcast=settings.telegram.allow_paid_broadcast),
+        telegram_limits=TelegramLimits(allow_paid_broadcast=settings.telegram.allow_paid_broadcast)
+        if settings.telegram.rate_limits else None,
         mastodon_limits=MastodonLimits(),
     )
     return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock)

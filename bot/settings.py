@@ -68,6 +68,9 @@ class TelegramSettings(_Strict):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     allow_paid_broadcast: bool = False
+    # Pace messages under Telegram's limits before it answers 429. Turn off only for a Bot API
+    # server without those limits (the local sandbox, benchmarks).
+    rate_limits: bool = True
 
     @field_validator("api_base_url", "webhook_url")
     @classmethod

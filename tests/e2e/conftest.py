@@ -43,6 +43,7 @@ def e2e_settings(tmp_path: Path, database_url: str, sandbox: TelegramSandbox, ma
         f'''
 [telegram]
 api_base_url = "{sandbox.base_url}"
+rate_limits = false  # the sandbox enforces no limits here; pacing is tested in the publisher tests
 
 [schedule]
 sweep_seconds = 1
