@@ -21,7 +21,7 @@ from bot.format.model import (
     Profile,
     TelegramRender,
 )
-from bot.format.text import Run, html_to_runs
+from bot.format.text import Run
 from bot.i18n import base_language, t
 
 

@@ -8,6 +8,7 @@ import pytest
 import telegram
 from telegram.request import HTTPXRequest
 
+from bot.cli import main
 from bot.sandbox import TelegramSandbox
 
 CHANNEL = "@sante_numerique"
@@ -27,3 +28,17 @@ async def bot(sandbox: TelegramSandbox) -> AsyncIterator[telegram.Bot]:
     request = HTTPXRequest(connection_pool_size=64, read_timeout=0.3)
     async with telegram.Bot(sandbox.token, base_url=sandbox.base_url, request=request) as client:
         yield client
+
+
+@pytest.fixture
+def relais(database_url: str, empty_engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
+    """`relais …` in-process through the real entry point, on the test database."""
+    monkeypatch.delenv("RELAIS_CONFIG", raising=False)
+    monkeypatch.delenv("RELAIS_DATABASE_URL", raising=False)
+
+    def call(*args: str) -> tuple[int, str, str]:
+        code = main(["--database", database_url, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call

@@ -15,19 +15,6 @@ from bot.cli import main
 EXAMPLE = Path(__file__).parents[2] / "config" / "relais.example.toml"
 
 
-@pytest.fixture
-def relais(database_url: str, empty_engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
-    monkeypatch.delenv("RELAIS_CONFIG", raising=False)
-    monkeypatch.delenv("RELAIS_DATABASE_URL", raising=False)
-
-    def call(*args: str) -> tuple[int, str, str]:
-        code = main(["--database", database_url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
-
-
 def test_version_and_help() -> None:
     result = subprocess.run([sys.executable, "-m", "bot", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("relais ")

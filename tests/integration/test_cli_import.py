@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli import relais  # noqa: F401 - fixture
 
 FEEDS = Path(__file__).parents[1] / "fixtures" / "feeds"
 
 
 @pytest.fixture
 def cli(relais):
-    """`relais …` on a database already upgraded (the fixture comes from test_cli)."""
+    """`relais …` on a database already upgraded (fixture in conftest)."""
     assert relais("db", "upgrade")[0] == 0
     return relais
 

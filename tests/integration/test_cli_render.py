@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.format.counting import mastodon_length
-from tests.integration.test_cli import relais  # noqa: F401 - fixture
 
 KEYS = {"source_key", "channel", "platform", "parse_mode", "photo", "spoiler_text", "language", "length", "limit"}
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
