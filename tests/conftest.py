@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.sandbox import TelegramSandbox
 from bot.settings import Settings, load_settings, normalize_database_url
 from bot.store import db
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_URL = os.environ.get("RELAIS_TEST_DATABASE_URL")
+CHANNEL = "@sante_numerique"  # the public channel every sandbox fixture has
 
 
 @pytest.fixture
@@ -63,3 +65,11 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return load_settings(None, env={}, database_url=database_url)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[TelegramSandbox]:
+    """A running emulator (limits off) with one public channel, CHANNEL."""
+    async with TelegramSandbox() as running:
+        running.add_channel(CHANNEL, "Santé numérique")
+        yield running

@@ -13,7 +13,7 @@ from bot.app import App, open_app
 from bot.sandbox import TelegramSandbox
 from bot.settings import Settings, load_settings
 
-CHANNEL = "@sante_numerique"
+from tests.conftest import CHANNEL
 MASTODON_TOKEN = "alice_token"  # seeded by mastodon_mock for its account "alice"
 
 
@@ -27,13 +27,6 @@ def mastodon_server() -> Iterator[MockServer]:
 def mastodon(mastodon_server: MockServer) -> MockServer:
     httpx.post(f"{mastodon_server.base_url}/api/v1/_mock/reset").raise_for_status()
     return mastodon_server
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[TelegramSandbox]:
-    async with TelegramSandbox() as running:
-        running.add_channel(CHANNEL, "Santé numérique")
-        yield running
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from conftest import CHANNEL, statuses
 
 from bot import runtime
 from bot.store import repository
 from bot.store.models import PostStatus
 from bot.store.repository import NewPost
+from tests.conftest import CHANNEL
+from tests.e2e.conftest import statuses
 
 
 def article(number: int) -> NewPost:

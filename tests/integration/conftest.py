@@ -11,15 +11,6 @@ from telegram.request import HTTPXRequest
 from bot.cli import main
 from bot.sandbox import TelegramSandbox
 
-CHANNEL = "@sante_numerique"
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[TelegramSandbox]:
-    """A running emulator (limits off) with one public channel, CHANNEL."""
-    async with TelegramSandbox() as running:
-        running.add_channel(CHANNEL, "Santé numérique")
-        yield running
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from telegram.request import HTTPXRequest
 from bot.format import Article, Profile, render_telegram
 from bot.publish.telegram import TelegramPublisher
 from bot.sandbox import TelegramSandbox
-from tests.integration.conftest import CHANNEL
+from tests.conftest import CHANNEL
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 NB = "\u00a0"

@@ -10,7 +10,7 @@ import telegram
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.sandbox import RateLimits, TelegramSandbox
-from tests.integration.conftest import CHANNEL
+from tests.conftest import CHANNEL
 
 # PTB 22 warns that RetryAfter.retry_after becomes a timedelta in v23; read it either way.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken
 
 from bot.sandbox import TelegramSandbox
-from tests.integration.conftest import CHANNEL
+from tests.conftest import CHANNEL
 
 POST = ("<b>#Therabot</b> : un #chatbot #IA qui améliore la #dépression, l’#anxiété… "
         "<a href=\"https://blog.example.fr/therabot\">Lire la suite</a> 🧠")

@@ -17,7 +17,7 @@ from bot.deeplinks import followed_tag_key
 from bot.publish.telegram import SentMessage, TelegramPublisher
 from bot.sandbox import RateLimits, TelegramSandbox
 from bot.settings import load_settings
-from tests.integration.conftest import CHANNEL
+from tests.conftest import CHANNEL
 
 TEXT = ("<b>#Therabot : un #chatbot #IA qui améliore la #dépression</b>\n\n"
         "Une étude montre l’effet d’un agent conversationnel sur l’#anxiété.\n\n"
