@@ -23,8 +23,10 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.app import App
+from bot.errors import ConfigError
 from bot.format import Article, Profile, render_mastodon, render_telegram
 from bot.ingest import service as ingest
 from bot.publish import queue
@@ -173,8 +175,11 @@ async def _start_updates(stack: AsyncExitStack, app: App) -> None:
     assert updater is not None
     if settings.telegram.mode == "webhook":
         secret = settings.telegram.webhook_secret
+        if not settings.telegram.webhook_url:
+            raise ConfigError("telegram.webhook_url: required when telegram.mode = \"webhook\"")
         await updater.start_webhook(
             listen=settings.telegram.webhook_listen, port=settings.telegram.webhook_port,
+            url_path=urlsplit(settings.telegram.webhook_url).path.lstrip("/"),
             webhook_url=settings.telegram.webhook_url,
             secret_token=secret.get_secret_value() if secret else None,
         )

@@ -30,7 +30,8 @@ def mastodon(mastodon_server: MockServer) -> MockServer:
 
 
 @pytest.fixture
-def e2e_settings(tmp_path: Path, database_url: str, sandbox: TelegramSandbox, mastodon: MockServer) -> Settings:
+def e2e_config(tmp_path: Path, sandbox: TelegramSandbox, mastodon: MockServer) -> tuple[Path, dict[str, str]]:
+    """A configuration file for one sandbox channel and one Mastodon account, and its secrets' env."""
     config = tmp_path / "relais.toml"
     config.write_text(
         f'''
@@ -54,7 +55,12 @@ token_env = "RELAIS_E2E_MASTODON_TOKEN"
 ''',
         encoding="utf-8",
     )
-    env = {"RELAIS_TELEGRAM__TOKEN": sandbox.token, "RELAIS_E2E_MASTODON_TOKEN": MASTODON_TOKEN}
+    return config, {"RELAIS_TELEGRAM__TOKEN": sandbox.token, "RELAIS_E2E_MASTODON_TOKEN": MASTODON_TOKEN}
+
+
+@pytest.fixture
+def e2e_settings(e2e_config: tuple[Path, dict[str, str]], database_url: str) -> Settings:
+    config, env = e2e_config
     return load_settings(config, env=env, database_url=database_url)
 
 

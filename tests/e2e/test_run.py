@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 
 
+from pydantic import SecretStr
+
 from bot import runtime
 from bot.store import repository
 from bot.store.models import PostStatus
@@ -103,3 +105,39 @@ async def test_updates_role_answers_start_in_the_users_language(relais, sandbox)
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
+
+
+async def test_webhook_mode_checks_the_secret_token(e2e_settings, engine, sandbox, unused_tcp_port) -> None:
+    import httpx
+
+    from bot.app import open_app
+
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram-hook"
+    telegram = e2e_settings.telegram.model_copy(update={
+        "mode": "webhook", "webhook_url": url, "webhook_port": unused_tcp_port,
+        "webhook_secret": SecretStr("s3cret-hook-token"),
+    })
+    settings = e2e_settings.model_copy(update={"telegram": telegram})
+    user = sandbox.add_user(4444, "Camille", language_code="fr")
+    stop = asyncio.Event()
+    async with open_app(settings) as app:
+        task = asyncio.create_task(runtime.run_forever(app, role=runtime.Role.UPDATES, stop=stop))
+        try:
+            for _ in range(100):  # until PTB has registered the webhook
+                if sandbox.state.webhook.get("url") == url:
+                    break
+                await asyncio.sleep(0.05)
+            assert sandbox.state.webhook.get("url") == url
+            sandbox.inject_message(user, "/start")
+            for _ in range(100):
+                if sandbox.messages(4444):
+                    break
+                await asyncio.sleep(0.05)
+            assert sandbox.last_message(4444).text.startswith("Bonjour")
+            async with httpx.AsyncClient() as client:
+                forged = await client.post(url, json={"update_id": 999, "message": {}},
+                                           headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+            assert forged.status_code == 403
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
