@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
 from bot.deeplinks import follow_payload
+from bot.format.hashtags import hashtag_body
 from bot.i18n import t
 from bot.settings import Settings
 
@@ -118,7 +119,8 @@ class TelegramPublisher:
                 log.info("no follow button for tag %r: its deep-link payload would exceed 64 characters", tag)
                 continue
             url = f"https://t.me/{self.bot_username}?start={payload}"
-            buttons.append([InlineKeyboardButton(t("follow_tag_button", language, tag=tag), url=url)])
+            label = t("follow_tag_button", language, tag=hashtag_body(tag) or tag)  # "Suivre #SantéMentale"
+            buttons.append([InlineKeyboardButton(label, url=url)])
         return InlineKeyboardMarkup(buttons) if buttons else None
 
 

@@ -54,15 +54,16 @@ async def publisher(sandbox: TelegramSandbox) -> AsyncIterator[TelegramPublisher
 
 async def test_send_text_with_preview_and_follow_buttons(sandbox: TelegramSandbox, publisher: TelegramPublisher) -> None:
     render = Render(link_preview=LinkPreview("https://blog.example.fr/therabot", prefer_large_media=True),
-                    follow_tags=("IA", "dépression", "santé_mentale"))
+                    follow_tags=("IA", "dépression", "santé mentale"))
     sent = await publisher.send(CHANNEL, render)
     stored = sandbox.last_message(CHANNEL)
     assert sent == SentMessage(str(stored.message_id), f"https://t.me/sante_numerique/{stored.message_id}")
     assert stored.text.startswith("#Therabot : un #chatbot #IA") and "<b>" not in stored.text
     assert stored.link_preview_options == {"url": "https://blog.example.fr/therabot", "prefer_large_media": True}
     buttons = stored.url_buttons()
-    assert [label for label, _ in buttons] == ["Suivre #IA", "Suivre #dépression", "Suivre #santé_mentale"]
-    for (_, url), key in zip(buttons, ("ia", "depression", "sante_mentale"), strict=True):
+    # labels show the hashtag as it is written in posts; the payload carries the tag key
+    assert [label for label, _ in buttons] == ["Suivre #IA", "Suivre #dépression", "Suivre #SantéMentale"]
+    for (_, url), key in zip(buttons, ("ia", "depression", "sante mentale"), strict=True):
         parts = urlsplit(url)
         assert parts.netloc == "t.me" and parts.path == f"/{sandbox.bot_username}"
         assert followed_tag_key(parse_qs(parts.query)["start"][0]) == key
