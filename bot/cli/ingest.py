@@ -88,7 +88,8 @@ def _print_table(reports: list[ImportReport]) -> None:
     table.add_column("note")
     for report in reports:
         note = "failed" if report.failed else "error" if report.error else "not modified" if report.not_modified else ""
-        table.add_row(report.source, report.kind, *(str(getattr(report, c)) for c in _COLUMNS), note)
+        shown = report.source if is_url(report.source) else Path(report.source).name  # full path below on error
+        table.add_row(shown, report.kind, *(str(getattr(report, c)) for c in _COLUMNS), note)
     console.print(table)
     for report in reports:  # full reasons below the table, one line each, never folded
         if report.error:
