@@ -130,13 +130,14 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
     return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock)
 
 
-def _enqueue(settings: Settings) -> Any:
-    return partial(queue.enqueue, settings=settings)
+async def poll_feeds(app: App, feeds: list[FeedSettings], now: datetime) -> list[ingest.ImportReport]:
+    """Poll the feeds whose next poll time has come (a failing feed's backoff is honoured)."""
+    return await ingest.poll_due(app, feeds, now=now, enqueue=app.enqueue,
+                                 default_language=app.settings.default_language)
 
 
-async def poll_feed(app: App, feed: FeedSettings, now: datetime) -> ingest.ImportReport:
-    return await ingest.poll(app, feed, now=now, enqueue=_enqueue(app.settings),
-                             default_language=app.settings.default_language)
+async def poll_feed(app: App, feed: FeedSettings, now: datetime) -> list[ingest.ImportReport]:
+    return await poll_feeds(app, [feed], now)
 
 
 @dataclass(frozen=True)
@@ -150,9 +151,7 @@ class OnceReport:
 async def run_once_now(app: App, *, worker_id: str | None = None, clock: Clock = utc_clock) -> OnceReport:
     """`relais run --once`: poll every feed, apply the catch-up policy, publish what is due, exit."""
     now = clock()
-    reports = []
-    for feed in app.settings.feeds:
-        reports.append(await poll_feed(app, feed, now))
+    reports = await poll_feeds(app, list(app.settings.feeds), now)
     async with app.sessions.begin() as session:
         caught = await queue.catch_up(session, now, app.settings)
     async with AsyncExitStack() as stack:

@@ -234,9 +234,11 @@ class MastodonPublisher:
         return None
 
     async def send(self, render: MastodonRender, *, idempotency_key: str, now: datetime,
-                   look_back_since: datetime | None = None) -> SentStatus:
+                   look_back_since: datetime | None = None, wait_for_media: bool = True) -> SentStatus:
         """Post a status. ``look_back_since``: an attempt may have gone through before then,
-        longer ago than Mastodon remembers idempotency keys — check the account first."""
+        longer ago than Mastodon remembers idempotency keys — check the account first.
+        ``wait_for_media=False``: an image that still fails (network, 5xx, processing) is left
+        out rather than holding the post back any longer — the text matters more."""
         limits = await self.refresh_limits(now)
         self._check_length(render, limits)
         if look_back_since is not None:
@@ -246,7 +248,13 @@ class MastodonPublisher:
                 return found
         media_ids = []
         if render.media_url:
-            media_id = await self._upload(render.media_url, render.media_alt, limits)
+            try:
+                media_id = await self._upload(render.media_url, render.media_alt, limits)
+            except RetryableError as exc:
+                if wait_for_media:
+                    raise
+                log.warning("%r: posting without the image after repeated failures: %s", self, exc)
+                media_id = None
             media_ids = [media_id] if media_id is not None else []
         status = await self._call(
             self._client.status_post, render.status, media_ids=media_ids or None,

@@ -16,6 +16,8 @@ from bot.publish.ratelimit import MastodonLimits, TelegramLimits
 from bot.settings import Settings
 from bot.store.models import Platform, Publication
 
+# After this many failed attempts, a lead image that still cannot be fetched is left out.
+MEDIA_ATTEMPTS = 3
 # Mastodon honours an Idempotency-Key for one hour; stop trusting it a little before that.
 IDEMPOTENCY_WINDOW = timedelta(minutes=55)
 
@@ -110,6 +112,7 @@ class MastodonTarget:
         return await self.publisher.send(
             render, idempotency_key=idempotency_key_for(job.idempotency_key, job.content_version), now=now,
             look_back_since=job.first_attempt_not_before if stale else None,
+            wait_for_media=job.attempts <= MEDIA_ATTEMPTS,
         )
 
     async def edit(self, job: Job, render: Any, now: datetime) -> None:

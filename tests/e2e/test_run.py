@@ -141,3 +141,54 @@ async def test_webhook_mode_checks_the_secret_token(e2e_settings, engine, sandbo
         finally:
             stop.set()
             await asyncio.wait_for(task, 10)
+
+
+async def test_run_once_takes_a_feed_all_the_way_to_both_platforms(e2e_settings, engine, sandbox, mastodon) -> None:
+    """Feed over HTTP → ingest → queue → worker → Telegram and Mastodon, in one `run --once`."""
+    from pathlib import Path
+
+    from aiohttp import web
+
+    from bot.app import open_app
+    from bot.settings import FeedSettings
+
+    import re
+
+    from tests.integration.publish.publish_support import PNG
+
+    feed_text = (Path(__file__).parents[1] / "fixtures" / "feeds" / "wordpress_rss20.xml").read_text("utf-8")
+
+    async def serve_feed(request: web.Request) -> web.Response:
+        # the sample's images live on the blog's CDN; serve them from here (no network in tests)
+        local = f"http://{request.host}/img/"
+        body = re.sub(r"https://[a-z.]*esante\.example/[^\s\"<>]*?([\w-]+\.(?:jpg|png))", local + r"\1", feed_text)
+        return web.Response(text=body, content_type="application/rss+xml")
+
+    async def serve_image(request: web.Request) -> web.Response:
+        return web.Response(body=PNG, content_type="image/png")
+
+    server = web.Application()
+    server.router.add_get("/feed/", serve_feed)
+    server.router.add_get("/img/{name}", serve_image)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    feed = FeedSettings(name="esante", url=f"http://127.0.0.1:{port}/feed/", policy="queue",
+                        first_import_max_age_days=100_000)
+    settings = e2e_settings.model_copy(update={"feeds": [feed]})
+    try:
+        async with open_app(settings) as app:
+            report = await runtime.run_once_now(app, worker_id="cron")
+            again = await runtime.run_once_now(app, worker_id="cron")
+    finally:
+        await runner.cleanup()
+    (imported,) = report.feeds
+    assert imported.added >= 2 and imported.error is None
+    assert report.worker.sent == 2 * imported.added and report.worker.dead == 0
+    assert len(sandbox.messages(CHANNEL)) == imported.added
+    assert len(statuses(mastodon)) == imported.added
+    assert any("#Therabot" in m.text for m in sandbox.messages(CHANNEL))
+    assert [len(s["media_attachments"]) for s in statuses(mastodon)] == [1, 1], statuses(mastodon)
+    assert again.worker.sent == 0 and [r.added for r in again.feeds] in ([], [0])

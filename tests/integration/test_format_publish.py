@@ -43,7 +43,7 @@ async def test_render_is_accepted_and_measured_as_telegram_measures(
     assert render.length <= render.limit == (1024 if prefer_image else 4096)
     assert stored.body.startswith("Therabot : un chatbot #IA qui apaise l’#anxiété")
     assert stored.body.endswith("Read more\n\n#SantéMentale")
-    assert [label for label, _ in stored.url_buttons()] == ["Follow #anxiété", "Follow #santé mentale", "Follow #IA"]
+    assert [label for label, _ in stored.url_buttons()] == ["Follow #anxiété", "Follow #SantéMentale", "Follow #IA"]
     if prefer_image:
         assert stored.photo == "https://esante-blog.fr/therabot.jpg"
     else:

@@ -92,6 +92,14 @@ async def test_a_missing_image_posts_without_it_and_a_failing_one_retries(mastod
     assert mastodon.statuses()[0]["media_attachments"] == []
     with pytest.raises(RetryableError):
         await pub.send(Render(media_url=f"{image_server}/broken"), idempotency_key="k-broken", now=NOW)
+    assert len(mastodon.statuses()) == 1
+
+
+async def test_an_image_that_keeps_failing_is_left_out_once_the_post_stops_waiting(mastodon, image_server) -> None:
+    await publisher(mastodon).send(Render(media_url=f"{image_server}/broken"), idempotency_key="k-late",
+                                   now=NOW, wait_for_media=False)
+    [status] = mastodon.statuses()
+    assert status["media_attachments"] == [] and "Therabot" in status["content"]
 
 
 async def test_429_is_retried_at_the_reset_time(mastodon) -> None:
