@@ -42,7 +42,7 @@ app.command("publish")(queue.publish)
 app.add_typer(queue.channel_app, name="channel")
 app.command("render")(render.render)
 app.command("run")(run.run)
-app.command("demo")(demo.demo)
+app.command("demo", help=demo.HELP)(demo.demo)
 
 
 def _version(value: bool) -> None:

@@ -24,6 +24,17 @@ ENTITY_STYLES = {"bold": "bold", "italic": "italic", "underline": "underline", "
                  "code": "reverse", "pre": "reverse", "spoiler": "reverse"}
 
 
+# Built here rather than as the docstring: typer's help keeps a docstring's line breaks.
+HELP = (
+    "Show Relais working end to end, on this machine only, with no account anywhere.\n\n"
+    "Starts a Telegram Bot API sandbox and a Mastodon server on loopback, imports a bundled sample feed, "
+    "queues it on one demo channel of each, publishes it through the real outbox worker and shows what each "
+    "platform received. Running it again publishes nothing twice.\n\n"
+    "The database is relais-demo.db in the current folder, or `relais --database URL demo` (use a scratch "
+    "one: the demo adds its posts and channels). The configuration file is not read."
+)
+
+
 def missing_extras() -> list[str]:
     return [name for name in DEMO_MODULES if importlib.util.find_spec(name) is None]
 
@@ -34,14 +45,7 @@ def demo(
         False, "--keep-running", help="Afterwards keep the sandbox, the Mastodon server and the bot running "
         "(Ctrl-C to stop), to poke at them."),
 ) -> None:
-    """Show Relais working end to end, on this machine only, with no account anywhere.
-
-    Starts a Telegram Bot API sandbox and a Mastodon server on loopback, imports a bundled
-    sample feed, queues it on one demo channel of each, publishes through the real outbox
-    worker and shows what each platform received. The database is `relais-demo.db` in the
-    current folder unless `--database` is given (use a scratch one: demo posts and channels
-    are added to it). `--config` is not read. Running it again publishes nothing twice.
-    """
+    """Show Relais working end to end, on this machine only, with no account anywhere (see HELP)."""
     missing = missing_extras()
     if missing:
         err_console.print(
@@ -58,25 +62,20 @@ def demo(
     def configure(settings: Any) -> None:
         configure_logging(settings.log_level, settings.log_format, secrets_of(settings))
 
-    async def serve(result: service.DemoResult, platforms: service.Platforms, app: App) -> None:
-        show(result)
-        if keep_running:
-            await _keep_running(platforms, app)
-
     with console.status("Starting…") as status:
         def step(what: str) -> None:
             status.update(f"{what}…")
             console.print(f"[dim]•[/dim] {what}", highlight=False)
 
-        async def main() -> service.DemoResult:
-            async def then(result: service.DemoResult, platforms: service.Platforms, app: App) -> None:
-                status.stop()
-                await serve(result, platforms, app)
+        async def then(result: service.DemoResult, platforms: service.Platforms, app: App) -> None:
+            status.stop()  # the platforms are still up: show what they received, maybe keep them
+            show(result)
+            if keep_running:
+                await _keep_running(platforms, app)
 
-            return await service.run_demo(database_url, step=step, log_level=opts.log_level or "WARNING",
-                                          log_format=opts.log_format or "text", configure=configure, then=then)
-
-        result = asyncio.run(main())
+        result = asyncio.run(service.run_demo(
+            database_url, step=step, log_level=opts.log_level or "WARNING", log_format=opts.log_format or "text",
+            configure=configure, then=then))
     if result.failed:
         err_console.print(f"[red]error:[/red] {len(result.failed)} publication(s) did not go through; "
                           "see the table above.", highlight=False)
@@ -120,8 +119,8 @@ def styled(text: str, entities: Any) -> Text:
     for entity in entities:
         style = ENTITY_STYLES.get(entity.get("type", ""))
         start, end = entity.get("offset", 0), entity.get("offset", 0) + entity.get("length", 0)
-        if style and 0 <= start < end < len(units) + 1:
-            shown.stylize(style, units[start], units[min(end, len(units) - 1)])
+        if style and 0 <= start < end < len(units):
+            shown.stylize(style, units[start], units[end])
     return shown
 
 

@@ -267,14 +267,10 @@ async def outbox_rows(app: App, started: datetime) -> tuple[DemoRow, ...]:
         DemoRow(post_id=post.id, title=post.title, channel=channel.name, platform=str(channel.platform),
                 state=str(publication.state),
                 published_now=publication.state == PublicationState.SENT and publication.sent_at is not None
-                and _aware(publication.sent_at) >= started,
+                and publication.sent_at >= started,
                 remote_id=publication.remote_id, error=publication.last_error)
         for publication, post, channel in found
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def run_demo(database_url: str = DEFAULT_DATABASE_URL, *, step: Step = lambda _: None,
@@ -287,7 +283,7 @@ async def run_demo(database_url: str = DEFAULT_DATABASE_URL, *, step: Step = lam
     with their secrets masked there).
     """
     database_url = load_settings(None, env={}, database_url=database_url).database_url  # checked, normalized
-    step("Upgrading the database")
+    step(f"Upgrading the database {db.safe_url(database_url)}")
     await upgrade_database(database_url)
     step("Starting the Telegram sandbox and a Mastodon server on loopback")
     async with running_platforms() as platforms:
