@@ -30,6 +30,7 @@ from bot.errors import ConfigError
 from bot.format import Article, Profile, render_mastodon, render_telegram
 from bot.ingest import service as ingest
 from bot.publish import queue
+from bot.publish.mastodon import MediaFetcher, fetch_media
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
 from bot.publish.targets import MastodonTarget, Target, build_targets
 from bot.publish.worker import WorkerReport, run_once
@@ -112,7 +113,8 @@ class Publishing:
         return WorkerReport(**total, errors=tuple(errors))
 
 
-async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, clock: Clock = utc_clock) -> Publishing:
+async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, clock: Clock = utc_clock,
+                          media_fetcher: MediaFetcher = fetch_media) -> Publishing:
     """Start the Telegram publisher (when a Telegram channel exists) and build every target."""
     settings = app.settings
     telegram = None
@@ -126,6 +128,7 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
         telegram_limits=TelegramLimits(allow_paid_broadcast=settings.telegram.allow_paid_broadcast)
         if settings.telegram.rate_limits else None,
         mastodon_limits=MastodonLimits(),
+        media_fetcher=media_fetcher,
     )
     return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock)
 
@@ -148,14 +151,16 @@ class OnceReport:
     worker: WorkerReport
 
 
-async def run_once_now(app: App, *, worker_id: str | None = None, clock: Clock = utc_clock) -> OnceReport:
+async def run_once_now(app: App, *, worker_id: str | None = None, clock: Clock = utc_clock,
+                       media_fetcher: MediaFetcher = fetch_media) -> OnceReport:
     """`relais run --once`: poll every feed, apply the catch-up policy, publish what is due, exit."""
     now = clock()
     reports = await poll_feeds(app, list(app.settings.feeds), now)
     async with app.sessions.begin() as session:
         caught = await queue.catch_up(session, now, app.settings)
     async with AsyncExitStack() as stack:
-        publishing = await open_publishing(stack, app, worker_id=worker_id or default_worker_id(), clock=clock)
+        publishing = await open_publishing(stack, app, worker_id=worker_id or default_worker_id(), clock=clock,
+                                           media_fetcher=media_fetcher)
         worker = await publishing.drain()
     return OnceReport(tuple(reports), len(caught.moved), len(caught.late), worker)
 
@@ -189,7 +194,7 @@ async def _start_updates(stack: AsyncExitStack, app: App) -> None:
 
 
 async def run_forever(app: App, *, role: Role, stop: asyncio.Event, worker_id: str | None = None,
-                      clock: Clock = utc_clock) -> None:
+                      clock: Clock = utc_clock, media_fetcher: MediaFetcher = fetch_media) -> None:
     """Run until ``stop`` is set; release everything in order."""
     settings = app.settings
     async with AsyncExitStack() as stack:
@@ -197,7 +202,8 @@ async def run_forever(app: App, *, role: Role, stop: asyncio.Event, worker_id: s
             settings.require_telegram_token()
             await _start_updates(stack, app)
         if role in (Role.ALL, Role.WORKER):
-            publishing = await open_publishing(stack, app, worker_id=worker_id or default_worker_id(), clock=clock)
+            publishing = await open_publishing(stack, app, worker_id=worker_id or default_worker_id(), clock=clock,
+                                               media_fetcher=media_fetcher)
             scheduler = build_scheduler(
                 settings,
                 sweep=publishing.sweep,

@@ -106,6 +106,9 @@ class ChannelSettings(_Strict):
     tags: list[str] = Field(default_factory=list)
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
     enabled: bool = True
+    # Mastodon: pace calls under 300 requests / 5 min per token. Turn off only for a local
+    # server without limits (the demo's mock); Telegram pacing is telegram.rate_limits.
+    rate_limits: bool = True
 
     @field_validator("instance_url")
     @classmethod

@@ -19,6 +19,9 @@ from bot.format.text import Run, clean_text, html_to_runs, plain
 SEPARATOR = "\n\n"
 
 
+_ASCII_SPACES = re.compile(r"[ \t\r\n\f\v]+")
+
+
 @dataclass(frozen=True, slots=True)
 class Parts:
     title: str
@@ -32,7 +35,9 @@ class Parts:
     def build(cls, article: Article, profile: Profile, *, link_label: str, limit: int,
               measure: Callable[[str], int]) -> Parts:
         selected = tags.select(article.tags, profile.max_hashtags)
-        title = " ".join(clean_text(article.title).split())
+        # Fold line breaks and runs of ASCII spaces only: French typography's non-breaking
+        # spaces (before : ; ! ?, inside « ») are part of the title.
+        title = _ASCII_SPACES.sub(" ", clean_text(article.title)).strip(" ")
         if profile.hashtag_style == "inline":
             title, trailing = tags.inline(title, selected)
         else:

@@ -74,9 +74,13 @@ def to_text(fragment: str) -> str:
     return _NEWLINES.sub("\n", text).strip()
 
 
+_LINE_BREAKS = re.compile(r"[ \t\r\n\f\v]+")
+
+
 def inline_text(fragment: str) -> str:
-    """Plain text on one line (titles, authors)."""
-    return " ".join(to_text(fragment).split())
+    """Plain text on one line (titles, authors). Only ASCII whitespace is folded: the
+    non-breaking spaces of French typography (« », before : ; ! ?) stay where they are."""
+    return _LINE_BREAKS.sub(" ", to_text(fragment)).strip(" ")
 
 
 def to_markdown(clean_html: str) -> str:

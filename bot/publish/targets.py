@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.errors import ConfigError
-from bot.publish.mastodon import MastodonPublisher, idempotency_key_for
+from bot.publish.mastodon import MastodonPublisher, MediaFetcher, fetch_media, idempotency_key_for
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
 from bot.settings import Settings
 from bot.store.models import Platform, Publication
@@ -124,8 +124,12 @@ class MastodonTarget:
 
 def build_targets(settings: Settings, telegram: TelegramPublisherLike | None, *,
                   telegram_limits: TelegramLimits | None = None,
-                  mastodon_limits: MastodonLimits | None = None) -> dict[str, Target]:
-    """``{channel name: Target}`` for every enabled configured channel. Opens no connection."""
+                  mastodon_limits: MastodonLimits | None = None,
+                  media_fetcher: MediaFetcher = fetch_media) -> dict[str, Target]:
+    """``{channel name: Target}`` for every enabled configured channel. Opens no connection.
+
+    ``media_fetcher`` downloads the images Mastodon posts carry (the demo serves its bundled ones).
+    """
     targets: dict[str, Target] = {}
     for channel in settings.channels:
         if not channel.enabled:
@@ -138,8 +142,9 @@ def build_targets(settings: Settings, telegram: TelegramPublisherLike | None, *,
         if channel.token is None:
             raise ConfigError(f"channel {channel.name!r}: a Mastodon account needs token_env or token_file")
         token = channel.token.get_secret_value()
-        limiter = mastodon_limits.for_token(token) if mastodon_limits is not None else None
+        limiter = mastodon_limits.for_token(token) if mastodon_limits is not None and channel.rate_limits else None
         targets[channel.name] = MastodonTarget(
-            MastodonPublisher(api_base_url=channel.instance_url or "", access_token=token, limiter=limiter)
+            MastodonPublisher(api_base_url=channel.instance_url or "", access_token=token, limiter=limiter,
+                              media_fetcher=media_fetcher)
         )
     return targets

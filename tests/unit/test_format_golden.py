@@ -108,3 +108,12 @@ def test_from_post_accepts_new_post_and_orm_post(platform: str) -> None:
                      PostTag(tag=Tag(key="ia", display="IA"), position=1)]
     assert Article.from_post(new) == Article.from_post(orm)
     assert Article.from_post(orm).tags == ("santé mentale", "IA")
+
+
+@pytest.mark.parametrize("style", ["inline", "trailing"])
+def test_non_breaking_spaces_of_the_title_stay_on_both_platforms(style: str) -> None:
+    article = Article(title=f"#Therabot{NB}: un «{NB}#chatbot{NB}» qui apaise\n l’#anxiété{NB}?",
+                      body_html="<p>Essai.</p>", url="https://esante.example/t", tags=("Therabot", "anxiété"))
+    title = f"#Therabot{NB}: un «{NB}#chatbot{NB}» qui apaise l’#anxiété{NB}?"
+    assert render_telegram(article, Profile(hashtag_style=style)).text.startswith(f"<b>{title}</b>")
+    assert render_mastodon(article, Profile(platform="mastodon", hashtag_style=style)).status.startswith(title)

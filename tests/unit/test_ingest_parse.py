@@ -111,3 +111,9 @@ def test_response_headers_give_the_charset_and_the_base_for_relative_links() -> 
     assert entry.title == "Les « #soins » à domicile" and entry.tags == ("soins",)
     assert entry.url == "https://soins.example/soins"
     assert entry.image_url == "https://soins.example/feed/a.png"
+
+
+def test_titles_keep_the_non_breaking_spaces_of_french_typography() -> None:
+    from bot.ingest.html import inline_text
+
+    assert inline_text("Le «\u00a0<b>#télésoin</b>\u00a0»\n   arrive\u00a0!  ") == "Le «\u00a0#télésoin\u00a0» arrive\u00a0!"

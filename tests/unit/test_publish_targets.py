@@ -41,3 +41,14 @@ def test_missing_credentials_are_configuration_errors() -> None:
     with pytest.raises(ConfigError, match="masto"):
         build_targets(settings([{"name": "masto", "platform": "mastodon",
                                  "instance_url": "https://mastodon.example"}]), None)
+
+
+def test_a_mastodon_channel_without_rate_limits_gets_no_limiter_the_others_keep_theirs() -> None:
+    config = settings([
+        {"name": "local", "platform": "mastodon", "instance_url": "http://127.0.0.1:9", "token": "t0k3n",
+         "rate_limits": False},
+        {"name": "masto", "platform": "mastodon", "instance_url": "https://mastodon.example", "token": "s3cr3t-token"},
+    ])
+    targets = build_targets(config, None, mastodon_limits=MastodonLimits())
+    assert targets["local"].publisher._limiter is None
+    assert targets["masto"].publisher._limiter is not None
