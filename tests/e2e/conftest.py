@@ -52,6 +52,7 @@ name = "mastodon"
 platform = "mastodon"
 instance_url = "{mastodon.base_url}"
 token_env = "RELAIS_E2E_MASTODON_TOKEN"
+rate_limits = false  # the mock has none; the pacing itself is tested in tests/integration/publish
 ''',
         encoding="utf-8",
     )
