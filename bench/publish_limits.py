@@ -16,7 +16,7 @@ Scenarios:
 Baseline, same run: the limiter alone (``TelegramLimits.acquire`` in a loop, no sending) —
 what the pacing itself allows, so the ratio between the two is what the worker loses.
 
-    /work/main/.venv/bin/python bench/publish_limits.py [--scenario overall|channel|both]
+    /work/main/.venv/bin/python bench/publish_limits.py [--scenario overall|channel|both]  (default overall)
                                                         [--seconds 40] [--database URL]
 """
 
@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import tempfile
 import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from publish_sandbox import check_all_sent, queued_app, relais_settings, run_worker_until_sent, sandbox_process
+import publish_sandbox as common
 
 from bot import runtime
 from bot.publish.ratelimit import TELEGRAM_OVERALL, TELEGRAM_PER_GROUP, Rate, TelegramLimits
@@ -92,18 +91,18 @@ async def limiter_alone(scenario: Scenario, seconds: float) -> float:
 
 
 async def run(scenario: Scenario, seconds: float, database: str | None, folder: Path) -> Result:
-    with sandbox_process(scenario.channels, scenario.sandbox) as sandbox:
+    with common.sandbox_process(scenario.channels, scenario.sandbox) as sandbox:
         url = database or f"sqlite+aiosqlite:///{folder / f'limits{scenario.channels}'}.db"
-        settings = relais_settings(folder, base_url=sandbox.base_url, channels=scenario.channels,
+        settings = common.relais_settings(folder, base_url=sandbox.base_url, channels=scenario.channels,
                                    database_url=url, rate_limits=True)
-        async with queued_app(settings, scenario.posts(seconds)) as (app, queued):
+        async with common.queued_app(settings, scenario.posts(seconds)) as (app, queued):
             original = runtime.TelegramLimits
             runtime.TelegramLimits = partial(TelegramLimits, per_group=scenario.per_group)  # type: ignore[misc]
             try:
-                await run_worker_until_sent(app, queued, "bench-limits")
+                await common.run_worker_until_sent(app, queued, "bench-limits")
             finally:
                 runtime.TelegramLimits = original  # type: ignore[misc]
-            await check_all_sent(app, queued)
+            await common.check_all_sent(app, queued)
         arrivals = sandbox.arrival_times()
         rejected = sandbox.stats()["rejected_429"]
     span = (arrivals[-1] - arrivals[0]).total_seconds()
@@ -132,15 +131,10 @@ async def main(args: argparse.Namespace) -> None:
     print_table(results, (args.database or "sqlite").split("://")[0])
 
 
-def arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", choices=["overall", "channel", "both"], default="both")
+def options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", choices=["overall", "channel", "both"], default="overall")
     parser.add_argument("--seconds", type=float, default=40.0, help="planned run time per scenario at the limit")
-    parser.add_argument("--database", default=None, help="PostgreSQL URL (emptied!); default: a temporary SQLite")
-    return parser.parse_args()
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: max instances" while a sweep runs
-    asyncio.run(main(arguments()))
+    common.run_bench(main, common.bench_arguments(__doc__, options))

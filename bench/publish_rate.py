@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -34,9 +33,11 @@ from pathlib import Path
 
 from publish_sandbox import (
     SandboxProcess,
+    bench_arguments,
     check_all_sent,
     queued_app,
     relais_settings,
+    run_bench,
     run_worker_until_sent,
     sandbox_process,
 )
@@ -155,16 +156,11 @@ async def main(args: argparse.Namespace) -> None:
     print(f"sandbox: {stats['requests'].get('sendmessage', 0)} sendMessage, {stats['rejected_429']} × 429")
 
 
-def arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--publications", type=int, default=1000, help="per row (rounded to a multiple of channels)")
     parser.add_argument("--channels", type=int, default=10)
     parser.add_argument("--sweep-seconds", type=int, default=None, help="schedule.sweep_seconds (default: Relais')")
-    parser.add_argument("--database", default=None, help="PostgreSQL URL (emptied!); default: a temporary SQLite")
-    return parser.parse_args()
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: max instances" while a sweep runs
-    asyncio.run(main(arguments()))
+    run_bench(main, bench_arguments(__doc__, options))

@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,6 +209,20 @@ async def queued_app(settings: Settings, posts: int) -> AsyncIterator[tuple[App,
     await fresh_database(settings.database_url)
     async with open_app(settings) as app:
         yield app, await queue_posts(app, posts, datetime.now(UTC))
+
+
+def bench_arguments(doc: str | None, add: Callable[[argparse.ArgumentParser], None]) -> argparse.Namespace:
+    """A bench's command line: its own options (``add``) and ``--database``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add(parser)
+    parser.add_argument("--database", default=None, help="PostgreSQL URL (emptied!); default: a temporary SQLite")
+    return parser.parse_args()
+
+
+def run_bench(main: Callable[[argparse.Namespace], Awaitable[None]], args: argparse.Namespace) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: max instances" while a sweep runs
+    asyncio.run(main(args))
 
 
 if __name__ == "__main__":
