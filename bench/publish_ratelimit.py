@@ -22,6 +22,8 @@ from bot.publish.ratelimit import (
     TELEGRAM_OVERALL,
     TELEGRAM_PER_GROUP,
     TELEGRAM_PER_PRIVATE_CHAT,
+    ARRIVAL_JITTER,
+    Pacer,
     Rate,
 )
 
@@ -43,7 +45,7 @@ def refused(stamps: list[float], count: int, period: float) -> int:
     return refusals
 
 
-async def drive(limiter: AsyncLimiter, duration: float) -> list[float]:
+async def drive(limiter: AsyncLimiter | Pacer, duration: float) -> list[float]:
     loop = asyncio.get_running_loop()
     end = loop.time() + duration
     stamps = []
@@ -55,8 +57,10 @@ async def drive(limiter: AsyncLimiter, duration: float) -> list[float]:
 
 async def measure(name: str, rate: Rate) -> tuple[str, float, int, float, int]:
     scaled = Rate(rate.count, rate.count * INTERVAL)
+    # the jitter allowance (seconds) is scaled with time too, or it would dwarf a 0.1 s period
+    pacer = Pacer(scaled, jitter=ARRIVAL_JITTER * scaled.period / rate.period)
     ours, baseline = await asyncio.gather(
-        drive(scaled.limiter(), WINDOWS * scaled.period),
+        drive(pacer, WINDOWS * scaled.period),
         drive(AsyncLimiter(scaled.count, scaled.period), WINDOWS * scaled.period),
     )
     configured = scaled.count / scaled.period

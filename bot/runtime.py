@@ -90,27 +90,44 @@ class Publishing:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def sweep(self, now: datetime | None = None) -> WorkerReport:
+        """Publish what is due: batch after batch while batches come back full.
+
+        One batch per wake would cap a process at ``batch`` publications per
+        ``schedule.sweep_seconds`` (50 per 30 s by default, under 2 per second, where Telegram
+        allows 30): a backlog must be paced by the rate limiters, not by the sweep interval
+        (measured by bench/publish_limits.py and bench/publish_rate.py).
+        """
         # One sweep at a time per process: the scheduler's sweep, retry sweep and slot wake
         # may fire together; the lock also lets shutdown wait for the one in flight.
         async with self.lock:
-            return await run_once(
-                self.app.sessions, now or self.clock(), worker_id=self.worker_id, publishers=self.targets,
-                render=make_render(self.app.settings, self.targets), limit=self.batch,
-            )
+            passes: list[WorkerReport] = []
+            when = now or self.clock()
+            while True:
+                report = await run_once(
+                    self.app.sessions, when, worker_id=self.worker_id, publishers=self.targets,
+                    render=make_render(self.app.settings, self.targets), limit=self.batch,
+                )
+                passes.append(report)
+                if report.claimed < self.batch:
+                    return combine(passes)
+                when = max(when, self.clock())  # a long backlog: record sent_at as it goes
 
     async def drain(self, now: datetime | None = None, max_passes: int = 1000) -> WorkerReport:
-        """Sweep until a pass finds nothing to do (for `run --once`)."""
-        counted = [f.name for f in fields(WorkerReport) if f.name != "errors"]
-        total = dict.fromkeys(counted, 0)
-        errors: list[Any] = []
+        """Sweep until a sweep finds nothing to do (for `run --once`)."""
+        sweeps: list[WorkerReport] = []
         for _ in range(max_passes):
             report = await self.sweep(now)
-            for name in counted:
-                total[name] += getattr(report, name)
-            errors.extend(report.errors)
+            sweeps.append(report)
             if not any(getattr(report, name) for name in ("sent", "retried", "dead", "edited", "deleted")):
                 break
-        return WorkerReport(**total, errors=tuple(errors))
+        return combine(sweeps)
+
+
+def combine(reports: list[WorkerReport]) -> WorkerReport:
+    """The sum of several worker passes (errors in order)."""
+    counted = [f.name for f in fields(WorkerReport) if f.name != "errors"]
+    total = {name: sum(getattr(r, name) for r in reports) for name in counted}
+    return WorkerReport(**total, errors=tuple(e for r in reports for e in r.errors))
 
 
 async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, clock: Clock = utc_clock,

@@ -26,13 +26,13 @@ from typing import Any, Protocol, TypeVar
 
 import grapheme
 import httpx
-from aiolimiter import AsyncLimiter
 from mastodon import Mastodon
 from mastodon.errors import MastodonError, MastodonNotFoundError, MastodonRatelimitError
 from pydantic import SecretStr
 
 from bot.errors import PermanentError, RetryableError
 from bot.publish.classify import classify, scrub
+from bot.publish.ratelimit import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ async def fetch_media(url: str, *, timeout: float = 30.0) -> MediaFile | None:
 class MastodonPublisher:
     """One Mastodon account: post, edit and delete statuses."""
 
-    def __init__(self, *, api_base_url: str, access_token: SecretStr | str, limiter: AsyncLimiter | None = None,
+    def __init__(self, *, api_base_url: str, access_token: SecretStr | str, limiter: Pacer | None = None,
                  request_timeout: float = 30.0, media_fetcher: MediaFetcher = fetch_media,
                  media_wait: float = 60.0, media_poll: float = 1.0,
                  refresh_every: timedelta = timedelta(days=1)) -> None:

@@ -6,11 +6,10 @@ per second overall — or up to 1000 per second with ``allow_paid_broadcast`` (p
 Mastodon (https://docs.joinmastodon.org/api/rate-limits/): 300 requests per 5 minutes per
 access token.
 
-Each limit is an aiolimiter ``AsyncLimiter`` of capacity one that lets a call through every
-``period / count`` seconds (plus a small margin): no bursts, so however the platform counts —
-fixed window, sliding window or token bucket — ``count`` calls never land in one ``period``.
-Callers *wait*; nothing fails here. Limiters belong to one event loop: build them in the
-composition root once the loop runs.
+Each limit is a ``Pacer`` that lets a call through every ``period / count`` seconds (plus a
+small margin): no bursts, so however the platform counts — fixed window, sliding window or
+token bucket — ``count`` calls never land in one ``period``. Callers *wait*; nothing fails
+here. Pacers belong to one event loop: build them in the composition root once the loop runs.
 """
 
 from __future__ import annotations
@@ -18,14 +17,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 SAFETY_MARGIN = 0.02  # 2 % slower than the published figure: clocks and windows differ a little
+# A request can reach the platform this much later than one sent after it (event loop, GC,
+# loopback or network): with 50 sends in flight, 20 ms was not enough for 30/s (12 × 429 in
+# 1200 messages, bench/publish_limits.py). Seconds, whatever the period.
+ARRIVAL_JITTER = 0.04
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +36,51 @@ class Rate:
     count: int
     period: float  # seconds
 
-    def limiter(self, margin: float = SAFETY_MARGIN) -> AsyncLimiter:
-        return AsyncLimiter(1, self.period / self.count * (1 + margin))
+    def limiter(self, margin: float = SAFETY_MARGIN) -> Pacer:
+        return Pacer(self, margin)
+
+
+class Pacer:
+    """One call every ``period / count · (1 + margin)`` seconds, and never ``count + 1`` in a ``period``.
+
+    Each caller books the next instant of a fixed grid, ``max(previous + interval, now)``, and
+    sleeps until then (GCRA's virtual scheduling), so a late wake-up does not push the grid
+    back. A leaky bucket of capacity one (aiolimiter's ``AsyncLimiter(1, interval)``, used
+    before) restarts the interval from the moment the caller actually resumes: every
+    event-loop delay was lost for good, 3–5 % of the rate with a busy worker, under the 0.95
+    target (bench/publish_limits.py). The grid alone could bring two calls closer by their
+    wake-up jitter, so the times calls really went are kept too: call ``count + 1`` waits
+    until call 1 is ``period + jitter`` old, so the platform's window holds even when calls
+    arrive there up to ``jitter`` seconds out of step.
+    A caller cancelled while it waits leaves its instant unused: a gap, never a burst.
+    """
+
+    def __init__(self, rate: Rate, margin: float = SAFETY_MARGIN, jitter: float = ARRIVAL_JITTER) -> None:
+        self.rate, self.jitter = rate, jitter
+        self.interval = rate.period / rate.count * (1 + margin)
+        self._next = float("-inf")  # loop time of the next free instant on the grid
+        self._went: deque[float] = deque(maxlen=rate.count)  # loop times of the last `count` calls
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        slot = max(self._next, now)
+        self._next = slot + self.interval
+        while True:
+            wait = slot - now
+            if len(self._went) == self.rate.count:
+                wait = max(wait, self._went[0] + self.rate.period + self.jitter - now)
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+            now = loop.time()
+        self._went.append(now)
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
 
 TELEGRAM_PER_GROUP = Rate(20, 60)
@@ -62,10 +108,10 @@ class TelegramLimits:
         self._per_group, self._per_private, self._margin = per_group, per_private_chat, margin
         overall = overall or (TELEGRAM_PAID_OVERALL if allow_paid_broadcast else TELEGRAM_OVERALL)
         self._overall = overall.limiter(margin)
-        self._chats: dict[str, AsyncLimiter] = {}
+        self._chats: dict[str, Pacer] = {}
         self._resume_at = 0.0  # monotonic time before which nothing goes (after a RetryAfter)
 
-    def _chat_limiter(self, chat: str | int) -> AsyncLimiter:
+    def _chat_limiter(self, chat: str | int) -> Pacer:
         key = str(chat)
         limiter = self._chats.get(key)
         if limiter is None:
@@ -120,9 +166,9 @@ class MastodonLimits:
 
     def __init__(self, rate: Rate = MASTODON_PER_TOKEN, margin: float = SAFETY_MARGIN) -> None:
         self._rate, self._margin = rate, margin
-        self._tokens: dict[str, AsyncLimiter] = {}
+        self._tokens: dict[str, Pacer] = {}
 
-    def for_token(self, token: str) -> AsyncLimiter:
+    def for_token(self, token: str) -> Pacer:
         key = hashlib.sha256(token.encode()).hexdigest()  # never keep the token itself around
         if key not in self._tokens:
             self._tokens[key] = self._rate.limiter(self._margin)

@@ -50,6 +50,7 @@ class WorkerReport:
     deleted: int = 0
     recovered: int = 0
     withdrawn: int = 0
+    claimed: int = 0  # sends and changes this pass took from the outbox (a full batch: more may wait)
     errors: tuple[ItemError, ...] = ()
 
 
@@ -179,4 +180,5 @@ async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
     async with sessions.begin() as session:
         changes = await outbox.claim_changes(session, now, worker_id, limit, channel_names=list(publishers))
     await work.run(changes, work.change)
+    tally.counts["claimed"] = len(due) + len(changes)
     return tally.report()

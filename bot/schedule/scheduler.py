@@ -93,7 +93,10 @@ def _guarded(name: str, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awai
         try:
             await work()
         except asyncio.CancelledError:
-            raise
+            # Shutdown cancels the job in flight (a sweep working through a backlog, or one
+            # waiting for it); the sweep releases what it had not sent. APScheduler would log
+            # the cancellation as a failure with a traceback, and swallow it anyway.
+            log.info("scheduled job %s stopped by shutdown", name)
         except Exception:
             log.exception("scheduled job %s failed; it runs again at its next time", name)
 

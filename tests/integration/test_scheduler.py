@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -153,6 +154,30 @@ async def test_failing_job_is_logged_and_runs_again(caplog: pytest.LogCaptureFix
         assert "scheduled job outbox-sweep failed" in caplog.text
     finally:
         await stop(scheduler)
+
+
+async def test_shutdown_during_a_long_sweep_is_not_logged_as_a_failure(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot.schedule.scheduler")
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def long_sweep(now: datetime) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    recorder = Recorder()
+    scheduler = build_scheduler(load_settings(None, env={}), sweep=long_sweep, retry_sweep=recorder.job("retry"),
+                                poll=recorder.job("poll"), clock=lambda: datetime.now(UTC))
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), 2)
+    await stop(scheduler)
+    await asyncio.wait_for(cancelled.wait(), 2)
+    await asyncio.sleep(0.05)
+    assert "stopped by shutdown" in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
 def test_next_wake_is_the_earliest_slot_of_enabled_channels() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from telegram.error import RetryAfter
 from hypothesis import strategies as st
 
 from bot.publish.outbox import RetryPolicy
-from bot.publish.ratelimit import MastodonLimits, Rate, TelegramLimits, TelegramRateLimiter, is_private_chat
+from bot.publish.ratelimit import MastodonLimits, Pacer, Rate, TelegramLimits, TelegramRateLimiter, is_private_chat
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -64,6 +65,35 @@ async def test_one_mastodon_limiter_per_token() -> None:
     assert limits.for_token("alice") is not limits.for_token("bob")
     stamps = await _stamps(limits.for_token("alice").acquire, 6)
     assert _max_in_window(stamps, 0.3) <= 3
+
+
+async def test_a_busy_event_loop_neither_slows_the_pace_nor_breaks_the_window() -> None:
+    """Wake-ups made late by other work do not add up (they did with a capacity-one leaky bucket)."""
+    rate = Rate(10, 0.1)
+    pacer = Pacer(rate, margin=0.02, jitter=0.001)
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+
+    async def busy_neighbour() -> None:
+        while not done.is_set():
+            time.sleep(0.004)  # holds the loop, as rendering or a database call would
+            await asyncio.sleep(0)
+
+    neighbour = asyncio.create_task(busy_neighbour())
+    stamps = []
+    try:
+        for _ in range(41):
+            await pacer.acquire()
+            stamps.append(loop.time())
+    finally:
+        done.set()
+        await neighbour
+    # 40 intervals: 0.408 s. Restarting the interval at each late wake-up (a capacity-one leaky
+    # bucket) took ≈ 0.8 s here; the window rule below may cost one late wake-up per period.
+    assert stamps[-1] - stamps[0] < 40 * pacer.interval * 1.15
+    # never count + 1 within one period plus the jitter allowance (less 1 µs: the stamp is read
+    # just after acquire returns)
+    assert all(later - earlier >= rate.period + 0.001 - 1e-6 for earlier, later in zip(stamps, stamps[10:]))
 
 
 def test_private_chats() -> None:
