@@ -20,7 +20,7 @@ import socket
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -84,6 +84,7 @@ class Publishing:
     worker_id: str
     clock: Clock = utc_clock
     batch: int = 50
+    stale_after: timedelta = timedelta(minutes=10)  # claims older than this are a dead worker's
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def sweep(self, now: datetime | None = None) -> WorkerReport:
@@ -93,6 +94,7 @@ class Publishing:
             return await run_once(
                 self.app.sessions, now or self.clock(), worker_id=self.worker_id, publishers=self.targets,
                 render=make_render(self.app.settings, self.targets), limit=self.batch,
+                stale_after=self.stale_after,
             )
 
     async def drain(self, now: datetime | None = None, max_passes: int = 1000) -> WorkerReport:
@@ -125,7 +127,8 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
         if settings.telegram.rate_limits else None,
         mastodon_limits=MastodonLimits(),
     )
-    return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock)
+    return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock,
+                      stale_after=timedelta(seconds=settings.schedule.claim_timeout_seconds))
 
 
 def _enqueue(settings: Settings) -> Any:

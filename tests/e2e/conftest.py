@@ -11,6 +11,7 @@ from mastodon_mock.testing import MockServer
 
 from bot.app import App, open_app
 from bot.sandbox import TelegramSandbox
+from bot.sandbox.samples import two_channel_config
 from bot.settings import Settings, load_settings
 
 CHANNEL = "@sante_numerique"
@@ -39,28 +40,8 @@ async def sandbox() -> AsyncIterator[TelegramSandbox]:
 @pytest.fixture
 def e2e_settings(tmp_path: Path, database_url: str, sandbox: TelegramSandbox, mastodon: MockServer) -> Settings:
     config = tmp_path / "relais.toml"
-    config.write_text(
-        f'''
-[telegram]
-api_base_url = "{sandbox.base_url}"
-rate_limits = false  # the sandbox enforces no limits here; pacing is tested in the publisher tests
-
-[schedule]
-sweep_seconds = 1
-
-[[channels]]
-name = "telegram"
-platform = "telegram"
-chat = "{CHANNEL}"
-
-[[channels]]
-name = "mastodon"
-platform = "mastodon"
-instance_url = "{mastodon.base_url}"
-token_env = "RELAIS_E2E_MASTODON_TOKEN"
-''',
-        encoding="utf-8",
-    )
+    config.write_text(two_channel_config(sandbox.base_url, CHANNEL, mastodon.base_url, "RELAIS_E2E_MASTODON_TOKEN"),
+                      encoding="utf-8")
     env = {"RELAIS_TELEGRAM__TOKEN": sandbox.token, "RELAIS_E2E_MASTODON_TOKEN": MASTODON_TOKEN}
     return load_settings(config, env=env, database_url=database_url)
 
