@@ -55,6 +55,9 @@ READY = "publishing to"  # bot.runtime logs "worker … publishing to N channel(
 NUMBER = re.compile(r"n°(\d+)")  # each post's title carries its number
 CLAIM_TIMEOUT = 1  # seconds: one worker at a time here, so a killed worker's claims may be retaken at once
 SABOTAGES = ("fresh-key", "sent-first", "no-recovery")
+# A few 5xx answers among the sends: retried after a backoff (15–30 s), they must not turn
+# into `dead` however many kills the row lived through.
+TRANSIENT_ERRORS = 0.04
 
 
 # --- what the harness reports -------------------------------------------------------------
@@ -114,19 +117,31 @@ def contract_violations(report: CrashReport, posts: int) -> list[str]:
 # --- the platforms ------------------------------------------------------------------------
 
 
-def slow_down(sandbox: Any, mastodon_url: str, hold: AnswerHold, rng: random.Random, sends: int) -> None:
+def slow_down(sandbox: Any, mastodon_url: str, hold: AnswerHold, rng: random.Random, sends: int,
+              transient_errors: float = TRANSIENT_ERRORS) -> None:
     """Random per-request latency on both platforms for the next ``sends`` sends.
 
     Half of them before the platform acts (a kill then cancels the send), half after (the
-    post is out, and the kill loses the answer: the case only idempotency can save).
+    post is out, and the kill loses the answer: the case only idempotency can save). A few
+    sends get a 5xx instead.
     """
     import httpx
 
     for _ in range(sends):
+        if rng.random() < transient_errors:
+            sandbox.faults.fail(502, method="sendMessage")
+            continue
         # after=True: the sandbox stores the message, then waits — the answer a kill cuts off.
         sandbox.faults.delay(round(rng.uniform(0.1, 0.5), 3), method="sendMessage", after=rng.random() < 0.5)
     with httpx.Client(base_url=mastodon_url) as client:
         for _ in range(sends):
+            if rng.random() < transient_errors:
+                client.post("/api/v1/_mock/faults", json={
+                    "match": {"methods": ["POST"], "path": "/api/v1/statuses"},
+                    "effect": {"type": "status", "status": 503}, "count": 1,
+                }).raise_for_status()
+                hold.delays.append(0.0)
+                continue
             # Longer than Telegram's: Relais spaces Mastodon calls ~1 s apart (300 per 5 min), so
             # only a long request is likely to be in flight when the kill lands.
             held = rng.randint(300, 900)
@@ -355,6 +370,7 @@ def count(platform: str, messages: list[tuple[str, int]], posts: int, kills: int
 async def crash_test(*, kills: int, posts: int, seed: int, database_url: str | None = None,
                      sabotage: str | None = None, folder: Path | None = None,
                      kill_window: tuple[float, float] = (0.3, 3.0), final_timeout: float = 180,
+                     transient_errors: float = TRANSIENT_ERRORS,
                      progress: Callable[[str], None] = lambda line: None) -> CrashReport:
     """Run the whole crash test; the caller prints or asserts on the report."""
     from mastodon_mock.testing import MockServer
@@ -374,7 +390,8 @@ async def crash_test(*, kills: int, posts: int, seed: int, database_url: str | N
                 env = environment(sandbox.token)
                 settings = load_settings(config, env=env)
                 await prepare(settings, posts)
-                await asyncio.to_thread(slow_down, sandbox, mastodon.base_url, hold, rng, 2 * posts + kills)
+                await asyncio.to_thread(slow_down, sandbox, mastodon.base_url, hold, rng, 2 * posts + kills,
+                                        transient_errors)
                 command = worker_command(config, sabotage)
                 unanswered = _Unanswered()
 
