@@ -45,7 +45,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot import runtime
-from bot.app import App
 from bot.publish.telegram import TelegramPublisher, _preview
 from bot.settings import Settings
 from bot.store.models import Post, Publication

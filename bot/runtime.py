@@ -20,7 +20,7 @@ import socket
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -87,6 +87,7 @@ class Publishing:
     worker_id: str
     clock: Clock = utc_clock
     batch: int = 50
+    stale_after: timedelta = timedelta(minutes=10)  # claims older than this are a dead worker's
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def sweep(self, now: datetime | None = None) -> WorkerReport:
@@ -106,6 +107,7 @@ class Publishing:
                 report = await run_once(
                     self.app.sessions, when, worker_id=self.worker_id, publishers=self.targets,
                     render=make_render(self.app.settings, self.targets), limit=self.batch,
+                    stale_after=self.stale_after,
                 )
                 passes.append(report)
                 if report.claimed < self.batch:
@@ -147,7 +149,8 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
         mastodon_limits=MastodonLimits(),
         media_fetcher=media_fetcher,
     )
-    return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock)
+    return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock,
+                      stale_after=timedelta(seconds=settings.schedule.claim_timeout_seconds))
 
 
 async def poll_feeds(app: App, feeds: list[FeedSettings], now: datetime) -> list[ingest.ImportReport]:

@@ -147,6 +147,10 @@ class AccessSettings(_Strict):
 class ScheduleSettings(_Strict):
     catch_up_grace_minutes: int = Field(default=60, ge=0, description="missed slots published late within this")
     sweep_seconds: int = Field(default=30, ge=1)
+    # A `sending` claim older than this belongs to a worker that died (SIGKILL, power loss):
+    # its publications go back to the queue. Must exceed the longest legitimate send, rate-limit
+    # waits included, or a live worker's claim is retaken (a duplicate on Telegram).
+    claim_timeout_seconds: int = Field(default=600, ge=1, description="a dead worker's claims are retaken after this")
 
 
 # Filled by load_settings for the duration of one construction (see settings_customise_sources).

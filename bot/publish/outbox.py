@@ -181,13 +181,16 @@ async def recover_stale(session: AsyncSession, now: datetime, older_than: timede
     """Return work left by a crashed worker: ``sending`` → ``retry`` now; stale change claims released.
 
     A Telegram message in flight at the crash may then go out twice (one per crash); Mastodon
-    sends are protected by the Idempotency-Key.
+    sends are protected by the Idempotency-Key. The claim's attempt is given back: a worker
+    claims a whole batch, so most rows it leaves were never tried, and a crash is no answer
+    from the platform — counting it let a few kills turn one later 5xx into ``dead``.
     """
     cutoff = now - older_than
     sends = await session.execute(
         update(Publication)
         .where(Publication.state == State.SENDING, Publication.claimed_at < cutoff)
         .values(state=State.RETRY, next_attempt_at=now, claimed_by=None, claimed_at=None,
+                attempts=case((Publication.attempts > 0, Publication.attempts - 1), else_=0),
                 last_error="worker stopped while sending; outcome unknown")
         .execution_options(synchronize_session=False)
     )

@@ -38,6 +38,9 @@ class Job:
     sent_at: datetime | None
     # The first attempt happened at or after this (slot time, else row creation).
     first_attempt_not_before: datetime
+    # An earlier try may have reached the platform: it failed, or a worker died during it
+    # (recovery gives a crashed claim's attempt back but leaves its last_error).
+    tried_before: bool = False
 
     @classmethod
     def of(cls, publication: Publication) -> Job:
@@ -47,6 +50,7 @@ class Job:
             attempts=publication.attempts, idempotency_key=publication.idempotency_key,
             content_version=publication.content_version, remote_id=publication.remote_id,
             sent_at=publication.sent_at, first_attempt_not_before=publication.due_at or publication.created_at,
+            tried_before=publication.attempts > 1 or publication.last_error is not None,
         )
 
 
@@ -108,7 +112,7 @@ class MastodonTarget:
 
     async def send(self, job: Job, render: Any, now: datetime) -> Sent:
         # A retry past Mastodon's idempotency window looks for the earlier attempt's status first.
-        stale = job.attempts > 1 and now - job.first_attempt_not_before > IDEMPOTENCY_WINDOW
+        stale = job.tried_before and now - job.first_attempt_not_before > IDEMPOTENCY_WINDOW
         return await self.publisher.send(
             render, idempotency_key=idempotency_key_for(job.idempotency_key, job.content_version), now=now,
             look_back_since=job.first_attempt_not_before if stale else None,

@@ -11,6 +11,7 @@ from mastodon_mock.testing import MockServer
 
 from bot.app import App, open_app
 from bot.sandbox import TelegramSandbox
+from bot.sandbox.samples import two_channel_config
 from bot.settings import Settings, load_settings
 
 from tests.conftest import CHANNEL
@@ -33,29 +34,8 @@ def mastodon(mastodon_server: MockServer) -> MockServer:
 def e2e_config(tmp_path: Path, sandbox: TelegramSandbox, mastodon: MockServer) -> tuple[Path, dict[str, str]]:
     """A configuration file for one sandbox channel and one Mastodon account, and its secrets' env."""
     config = tmp_path / "relais.toml"
-    config.write_text(
-        f'''
-[telegram]
-api_base_url = "{sandbox.base_url}"
-rate_limits = false  # the sandbox enforces no limits here; pacing is tested in the publisher tests
-
-[schedule]
-sweep_seconds = 1
-
-[[channels]]
-name = "telegram"
-platform = "telegram"
-chat = "{CHANNEL}"
-
-[[channels]]
-name = "mastodon"
-platform = "mastodon"
-instance_url = "{mastodon.base_url}"
-token_env = "RELAIS_E2E_MASTODON_TOKEN"
-rate_limits = false  # the mock has none; the pacing itself is tested in tests/integration/publish
-''',
-        encoding="utf-8",
-    )
+    config.write_text(two_channel_config(sandbox.base_url, CHANNEL, mastodon.base_url, "RELAIS_E2E_MASTODON_TOKEN",
+                                         mastodon_rate_limits=False), encoding="utf-8")
     return config, {"RELAIS_TELEGRAM__TOKEN": sandbox.token, "RELAIS_E2E_MASTODON_TOKEN": MASTODON_TOKEN}
 
 

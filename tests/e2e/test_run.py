@@ -10,21 +10,9 @@ from pydantic import SecretStr
 
 from bot import runtime
 from bot.store import repository
-from bot.store.models import PostStatus
-from bot.store.repository import NewPost
+from bot.sandbox.samples import numbered_article as article
 from tests.conftest import CHANNEL
 from tests.e2e.conftest import statuses
-
-
-def article(number: int) -> NewPost:
-    return NewPost(
-        source="https://esante.example/feed", source_key=f"https://esante.example/?p={number}",
-        title=f"#Therabot n°{number} : un #chatbot #IA qui apaise l’#anxiété",
-        url=f"https://esante.example/therabot-{number}",
-        body_html="<p>Une étude «\u00a0randomisée\u00a0» publiée dans <b>NEJM AI</b> montre des effets "
-                  "nets sur la #dépression\u00a0! 🧠</p><p>Les auteurs restent prudents.</p>",
-        tags=("Therabot", "IA", "santé mentale"), language="fr", status=PostStatus.QUEUED,
-    )
 
 
 async def queue_now(app, numbers) -> list[int]:

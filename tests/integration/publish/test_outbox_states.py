@@ -126,7 +126,23 @@ async def test_recover_stale_returns_abandoned_sends_and_change_claims(sessions,
     assert row.state == State.RETRY and row.next_attempt_at == NOW + timedelta(minutes=11)
     assert "outcome unknown" in row.last_error
     [again] = await _claim(sessions, now=NOW + timedelta(minutes=11))
-    assert again.attempts == 2
+    assert again.attempts == 1  # a crash is not a try the platform refused (see below)
+
+
+async def test_crashes_do_not_use_up_the_retries_of_a_transient_error(sessions, one) -> None:
+    # Found by bench/crash_test.py: a worker claims a whole batch, so every SIGKILL used to
+    # add an attempt to rows it never even sent; after 8 kills one 5xx made a post `dead`.
+    policy = RetryPolicy(max_attempts=3)
+    now = NOW
+    for _ in range(5):  # five workers claim it and are killed
+        await _claim(sessions, now=now)
+        now += timedelta(minutes=11)
+        async with sessions.begin() as session:
+            assert await outbox.recover_stale(session, now, timedelta(minutes=10)) == 1
+    await _claim(sessions, now=now)
+    async with sessions.begin() as session:
+        state = await outbox.fail(session, one, RetryableError("HTTP 502"), now, policy=policy)
+    assert state == State.RETRY
 
 
 async def _sent(sessions, one) -> None:

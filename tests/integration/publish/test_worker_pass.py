@@ -242,3 +242,21 @@ async def test_a_retry_past_the_idempotency_hour_finds_the_status_instead_of_rep
     assert report.sent == 1
     assert [str(s["id"]) for s in mastodon.statuses()] == [earlier.remote_id]
     assert (await _states(sessions))[(post.id, "masto")].remote_id == earlier.remote_id
+
+
+async def test_a_send_cut_off_by_a_crash_is_looked_up_past_the_idempotency_hour(sessions, targets, mastodon) -> None:
+    # Recovery gives the crashed claim's attempt back (attempts 1 → 0); the look-back must
+    # still see that the first try may have gone through.
+    async with sessions.begin() as session:
+        masto = await make_channel(session, "masto")
+        post = await make_post(session, "#Santé : le #chatbot")
+        publication = await make_publication(session, post, masto, due_at=NOW - timedelta(hours=2))
+    async with sessions.begin() as session:
+        [claimed] = await outbox.claim_due(session, NOW - timedelta(hours=2), "killed", 10)
+    earlier = await targets["masto"].publisher.send(MastodonRender(f"{post.title}\n\n{post.url}"),
+                                                    idempotency_key="forgotten", now=NOW - timedelta(hours=2))
+    report = await _run(sessions, {"masto": targets["masto"]})  # recovers, then sends again
+    assert report.recovered == 1 and report.sent == 1
+    assert [str(s["id"]) for s in mastodon.statuses()] == [earlier.remote_id]
+    assert (await _states(sessions))[(post.id, "masto")].remote_id == earlier.remote_id
+    assert claimed.id == publication.id
