@@ -37,6 +37,18 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class DropOverlappingRuns(logging.Filter):
+    """Hide APScheduler's "skipped: maximum number of running instances reached".
+
+    A sweep that works through a backlog outlasts its interval on purpose (max_instances=1
+    keeps the next run from stacking on it); the skipped runs are expected, not a problem,
+    and one warning per second would drown the log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -65,6 +77,9 @@ def configure_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[
     # httpx logs every request URL at INFO; for Telegram that URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, DropOverlappingRuns) for f in scheduler_log.filters):
+        scheduler_log.addFilter(DropOverlappingRuns())
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 

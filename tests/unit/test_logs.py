@@ -34,3 +34,19 @@ def test_json_lines() -> None:
     logger.warning("publié « %s »", "Santé")
     entry = json.loads(stream.getvalue())
     assert entry["message"] == "publié « Santé »" and entry["level"] == "WARNING"
+
+
+def test_overlapping_scheduler_runs_are_not_logged_but_other_warnings_are() -> None:
+    from bot.logs import configure_logging
+
+    configure_logging("INFO", "text", [])
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    scheduler_log.addHandler(handler)
+    try:
+        scheduler_log.warning('Execution of job "outbox sweep" skipped: maximum number of running instances reached (1)')
+        scheduler_log.warning('Run time of job "outbox sweep" was missed by 0:00:05')
+    finally:
+        scheduler_log.removeHandler(handler)
+    assert stream.getvalue().splitlines() == ['Run time of job "outbox sweep" was missed by 0:00:05']
