@@ -15,8 +15,10 @@ from sqlalchemy import select
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
 
 from bot.errors import FormatError
+from bot.format import MastodonRender, TelegramRender
 from bot.publish import outbox
 from bot.publish.mastodon import MastodonPublisher, idempotency_key_for
+from bot.publish.telegram import SentMessage
 from bot.publish.targets import MastodonTarget, TelegramTarget
 from bot.publish.worker import run_once
 from bot.store.models import Platform, Post, Publication
@@ -26,25 +28,6 @@ from bot.store.repository import delete_post
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
-@dataclass(frozen=True)
-class MastodonRender:
-    status: str
-    spoiler_text: str = ""
-    language: str = "fr"
-    visibility: str = "public"
-    media_url: str | None = None
-    media_alt: str | None = None
-
-
-@dataclass(frozen=True)
-class TelegramRender:
-    text: str
-
-
-@dataclass(frozen=True)
-class SentMessage:
-    remote_id: str
-    remote_url: str | None
 
 
 def render(publication: Publication):
