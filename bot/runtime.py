@@ -18,7 +18,8 @@ import os
 import signal
 import socket
 from collections.abc import Callable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -26,10 +27,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.app import App
-from bot.errors import ConfigError
+from bot.errors import ConfigError, PublishError
 from bot.format import Article, Profile, render_mastodon, render_telegram
 from bot.ingest import service as ingest
 from bot.publish import queue
+from bot.publish.classify import scrub
 from bot.publish.mastodon import MediaFetcher, fetch_media
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
 from bot.publish.targets import MastodonTarget, Target, build_targets
@@ -55,6 +57,24 @@ def utc_clock() -> datetime:
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@asynccontextmanager
+async def telegram_reachable(settings: Settings) -> AsyncIterator[None]:
+    """Turn a failed first contact with the Bot API (getMe) into one clear line.
+
+    At start-up there is nothing to retry into: say what is wrong and exit, and let the
+    supervisor (systemd, cron) start again. Later failures are per publication and retried.
+    """
+    from telegram.error import InvalidToken, TelegramError
+
+    base = settings.telegram.api_base_url
+    try:
+        yield
+    except InvalidToken:
+        raise ConfigError(f"telegram.token: rejected by the Bot API at {base} — check RELAIS_TELEGRAM__TOKEN") from None
+    except TelegramError as exc:
+        raise PublishError(f"Telegram Bot API at {base} is unavailable: {scrub(str(exc))}") from None
 
 
 def make_render(settings: Settings, targets: dict[str, Target]) -> Callable[[Publication], Any]:
@@ -141,7 +161,8 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
         from bot.publish.telegram import TelegramPublisher
 
         settings.require_telegram_token()
-        telegram = await stack.enter_async_context(TelegramPublisher.from_settings(settings))
+        async with telegram_reachable(settings):
+            telegram = await stack.enter_async_context(TelegramPublisher.from_settings(settings))
     targets = build_targets(
         settings, telegram,
         telegram_limits=TelegramLimits(allow_paid_broadcast=settings.telegram.allow_paid_broadcast)
@@ -191,7 +212,8 @@ async def _start_updates(stack: AsyncExitStack, app: App) -> None:
 
     settings = app.settings
     application = build_application(app)
-    await application.initialize()
+    async with telegram_reachable(settings):
+        await application.initialize()
     stack.push_async_callback(application.shutdown)
     await application.start()
     stack.push_async_callback(application.stop)
