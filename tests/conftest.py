@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,19 @@ async def sandbox() -> AsyncIterator[TelegramSandbox]:
     async with TelegramSandbox() as running:
         running.add_channel(CHANNEL, "Santé numérique")
         yield running
+
+
+@asynccontextmanager
+async def loopback_http(app) -> AsyncIterator[str]:
+    """Serve an aiohttp ``web.Application`` on a free loopback port; yields its base URL."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from bot import runtime
 from bot.store import repository
 from bot.sandbox.samples import numbered_article as article
-from tests.conftest import CHANNEL
+from tests.conftest import CHANNEL, loopback_http
 from tests.e2e.conftest import statuses
 
 
@@ -158,20 +158,12 @@ async def test_run_once_takes_a_feed_all_the_way_to_both_platforms(e2e_settings,
     server = web.Application()
     server.router.add_get("/feed/", serve_feed)
     server.router.add_get("/img/{name}", serve_image)
-    runner = web.AppRunner(server)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    feed = FeedSettings(name="esante", url=f"http://127.0.0.1:{port}/feed/", policy="queue",
-                        first_import_max_age_days=100_000)
-    settings = e2e_settings.model_copy(update={"feeds": [feed]})
-    try:
+    async with loopback_http(server) as base_url:
+        feed = FeedSettings(name="esante", url=f"{base_url}/feed/", policy="queue", first_import_max_age_days=100_000)
+        settings = e2e_settings.model_copy(update={"feeds": [feed]})
         async with open_app(settings) as app:
             report = await runtime.run_once_now(app, worker_id="cron")
             again = await runtime.run_once_now(app, worker_id="cron")
-    finally:
-        await runner.cleanup()
     (imported,) = report.feeds
     assert imported.added >= 2 and imported.error is None
     assert report.worker.sent == 2 * imported.added and report.worker.dead == 0

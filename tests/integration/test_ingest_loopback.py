@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.ingest.service import poll
 from bot.settings import FeedSettings
+from tests.conftest import loopback_http
 
 FEED = (Path(__file__).parents[1] / "fixtures" / "feeds" / "wordpress_rss20.xml").read_bytes()
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
@@ -31,17 +32,10 @@ async def test_poll_a_real_server(sessions) -> None:
     app = web.Application()
     app.router.add_get("/feed/", feed)
     app.router.add_get("/old-feed", moved)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        settings = FeedSettings(name="loopback", url=f"http://127.0.0.1:{port}/old-feed")
+    async with loopback_http(app) as base_url:
+        settings = FeedSettings(name="loopback", url=f"{base_url}/old-feed")
         first = await poll(sessions, settings, now=NOW)
         second = await poll(sessions, settings, now=NOW + timedelta(minutes=30))
-    finally:
-        await runner.cleanup()
     assert (first.added, first.error) == (2, None)
     assert second.not_modified and second.added == 0
     assert hits == [None, '"v1"']
