@@ -31,6 +31,7 @@ from mastodon.errors import MastodonError, MastodonNotFoundError, MastodonRateli
 from pydantic import SecretStr
 
 from bot.errors import PermanentError, RetryableError
+from bot.format.counting import mastodon_length
 from bot.publish.classify import classify, scrub
 from bot.publish.ratelimit import Pacer
 
@@ -81,17 +82,6 @@ MediaFetcher = Callable[[str], Awaitable[MediaFile | None]]
 def idempotency_key_for(publication_key: str, content_version: int) -> str:
     """Same publication and content → same key, on every retry (Mastodon caps keys at 255 bytes)."""
     return f"relais-{publication_key}-v{content_version}"[:255]
-
-
-# Mastodon counts every http(s) URL as characters_reserved_per_url, whatever its length, and
-# the rest in grapheme clusters; the content warning counts too
-# (app/validators/status_length_validator.rb). Trailing punctuation is not part of a URL.
-_URL = re.compile(r"https?://[^\s<>\"]+?(?=[.,:;!?'\")\]»]*(?:\s|$))")
-
-
-def mastodon_length(status: str, spoiler_text: str = "", url_length: int = 23) -> int:
-    countable = _URL.sub("x" * url_length, status)
-    return grapheme.length(countable) + grapheme.length(spoiler_text or "")
 
 
 def _plain_text(content_html: str) -> str:
@@ -193,7 +183,7 @@ class MastodonPublisher:
         return self._limits
 
     def _check_length(self, render: MastodonRender, limits: InstanceLimits) -> None:
-        length = mastodon_length(render.status, render.spoiler_text, limits.characters_reserved_per_url)
+        length = mastodon_length(render.status, render.spoiler_text, url_length=limits.characters_reserved_per_url)
         if length > limits.max_characters:
             raise PermanentError(f"status is {length} characters, the instance allows {limits.max_characters}")
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
 from bot.deeplinks import follow_payload
 from bot.format.hashtags import hashtag_body
+from bot.format.model import TelegramRender
 from bot.i18n import t
 from bot.settings import Settings
 
@@ -24,15 +25,6 @@ log = logging.getLogger(__name__)
 
 # Bots may delete their messages for 48 hours only: https://core.telegram.org/bots/api#deletemessage
 DELETE_WINDOW = timedelta(hours=48)
-
-
-class TelegramRenderLike(Protocol):
-    """What the publisher reads from ``bot.format``'s TelegramRender (duck-typed)."""
-
-    text: str
-    parse_mode: str
-    photo: str | None
-    follow_tags: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +73,7 @@ class TelegramPublisher:
         return self._bot_username
 
     # --- the three operations
-    async def send(self, chat: str, render: TelegramRenderLike) -> SentMessage:
+    async def send(self, chat: str, render: TelegramRender) -> SentMessage:
         common: dict[str, Any] = {"parse_mode": render.parse_mode, "reply_markup": self.follow_keyboard(render)}
         if self.allow_paid_broadcast:
             common["allow_paid_broadcast"] = True
@@ -91,7 +83,7 @@ class TelegramPublisher:
             message = await self.bot.send_message(chat, render.text, link_preview_options=_preview(render), **common)
         return SentMessage(str(message.message_id), _message_url(chat, message))
 
-    async def edit(self, chat: str, remote_id: str, render: TelegramRenderLike) -> None:
+    async def edit(self, chat: str, remote_id: str, render: TelegramRender) -> None:
         """Replace a sent message's text (or caption, for a photo) and keyboard."""
         common: dict[str, Any] = {"chat_id": chat, "message_id": int(remote_id), "parse_mode": render.parse_mode,
                                   "reply_markup": self.follow_keyboard(render)}
@@ -109,9 +101,9 @@ class TelegramPublisher:
         return await self.bot.delete_message(chat, int(remote_id))
 
     # --- pieces
-    def follow_keyboard(self, render: TelegramRenderLike) -> InlineKeyboardMarkup | None:
+    def follow_keyboard(self, render: TelegramRender) -> InlineKeyboardMarkup | None:
         """One "follow #tag" deep-link button per main tag, in the post's language."""
-        language = getattr(render, "language", None) or self.language
+        language = render.language or self.language
         buttons = []
         for tag in render.follow_tags:
             payload = follow_payload(tag)
@@ -124,14 +116,12 @@ class TelegramPublisher:
         return InlineKeyboardMarkup(buttons) if buttons else None
 
 
-def _preview(render: object) -> LinkPreviewOptions | None:
+def _preview(render: TelegramRender) -> LinkPreviewOptions | None:
     """LinkPreviewOptions from the render's ``link_preview`` (url, prefer_large_media), if any."""
-    preview = getattr(render, "link_preview", None)
-    url = getattr(preview, "url", None) if preview is not None else getattr(render, "link_preview_url", None)
-    if not url:
+    preview = render.link_preview
+    if preview is None or not preview.url:
         return None
-    large = getattr(preview if preview is not None else render, "prefer_large_media", False)
-    return LinkPreviewOptions(url=url, prefer_large_media=bool(large) or None)
+    return LinkPreviewOptions(url=preview.url, prefer_large_media=preview.prefer_large_media or None)
 
 
 def _message_url(chat: str, message: Message) -> str | None:

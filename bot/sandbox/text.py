@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import tdlib
+from bot.format.counting import utf16_length
 
 TEXT_LIMIT = 4096  # https://core.telegram.org/bots/api#sendmessage
 CAPTION_LIMIT = 1024  # https://core.telegram.org/bots/api#sendphoto
@@ -44,10 +45,6 @@ _OPAQUE = {"code", "pre", "text_link", "url", "email", "text_mention", "custom_e
 
 class TextError(ValueError):
     """The server's 400 description for a text it refuses."""
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def to_bot_api(entity: dict[str, Any]) -> dict[str, Any] | None:
@@ -96,7 +93,7 @@ def parse(text: str, parse_mode: str | None, *, explicit: list[dict[str, Any]] |
         plain, entities = text, list(explicit or [])
     if not plain.strip() and not caption:
         raise TextError("Bad Request: message text is empty")
-    if utf16_len(plain) > limit:
+    if utf16_length(plain) > limit:
         raise TextError("Bad Request: message caption is too long" if caption else "Bad Request: message is too long")
     opaque = [e for e in entities if e["type"] in _OPAQUE]
     for auto in detected_entities(plain):
