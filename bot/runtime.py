@@ -79,15 +79,19 @@ async def telegram_reachable(settings: Settings) -> AsyncIterator[None]:
 
 def make_render(settings: Settings, targets: dict[str, Target]) -> Callable[[Publication], Any]:
     """publication → the formatter's render for its channel's profile (and live instance limits)."""
-    configs = {channel.name: channel for channel in settings.channels}
+    profiles = {
+        channel.name: Profile.from_settings(channel.platform, settings.profile_for(channel),
+                                            visibility=channel.visibility)
+        for channel in settings.channels
+    }
 
     def render(publication: Publication) -> Any:
-        config = configs[publication.channel.name]
-        profile = Profile.from_settings(config.platform, settings.profile_for(config), visibility=config.visibility)
+        name = publication.channel.name
+        profile = profiles[name]
         article = Article.from_post(publication.post)
         if publication.channel.platform is Platform.TELEGRAM:
             return render_telegram(article, profile)
-        target = targets.get(config.name)
+        target = targets.get(name)
         limits = target.publisher.limits if isinstance(target, MastodonTarget) else None
         if limits is None:
             return render_mastodon(article, profile)
@@ -109,6 +113,10 @@ class Publishing:
     batch: int = 50
     stale_after: timedelta = timedelta(minutes=10)  # claims older than this are a dead worker's
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    render: Callable[[Publication], Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.render = make_render(self.app.settings, self.targets)  # profiles built once, not per pass
 
     async def sweep(self, now: datetime | None = None) -> WorkerReport:
         """Publish what is due: batch after batch while batches come back full.
@@ -126,7 +134,7 @@ class Publishing:
             while True:
                 report = await run_once(
                     self.app.sessions, when, worker_id=self.worker_id, publishers=self.targets,
-                    render=make_render(self.app.settings, self.targets), limit=self.batch,
+                    render=self.render, limit=self.batch,
                     stale_after=self.stale_after,
                 )
                 passes.append(report)
