@@ -257,7 +257,6 @@ async def run_forever(app: App, *, role: Role, stop: asyncio.Event, worker_id: s
             scheduler = build_scheduler(
                 settings,
                 sweep=publishing.sweep,
-                retry_sweep=publishing.sweep,
                 poll=partial(poll_feed, app),
                 clock=clock,
                 catch_up=in_transaction(app.sessions, partial(queue.catch_up, settings=settings)),

@@ -4,7 +4,8 @@ Jobs (all injected callables receive ``now`` from the injected clock):
 
 * ``catch-up`` — once at start; re-slots what was missed during downtime, then wakes the
   sweep so nothing overdue is sent before the policy has run;
-* ``outbox-sweep`` and ``retry-sweep`` — every ``schedule.sweep_seconds``;
+* ``outbox-sweep`` — every ``schedule.sweep_seconds``; it claims pending rows and retries
+  alike (``outbox.claim_due``), so one job serves both;
 * ``poll:<feed>`` — one per configured feed, every ``interval_minutes``, first at start;
 * ``slot-wake`` — a date job at the next posting slot of any channel, re-armed after each
   run, so a 09:00 slot is sent at 09:00 and not up to ``sweep_seconds`` later.
@@ -42,7 +43,6 @@ Poll = Callable[[FeedSettings, datetime], Awaitable[Any]]
 NextDue = Callable[[datetime], Awaitable[datetime | None]]
 
 SWEEP_JOB = "outbox-sweep"
-RETRY_JOB = "retry-sweep"
 CATCH_UP_JOB = "catch-up"
 SLOT_WAKE_JOB = "slot-wake"
 
@@ -108,7 +108,6 @@ def build_scheduler(
     settings: Settings,
     *,
     sweep: Sweep,
-    retry_sweep: Sweep,
     poll: Poll,
     clock: Clock,
     catch_up: Sweep | None = None,
@@ -171,10 +170,6 @@ def build_scheduler(
     scheduler.add_job(
         _guarded(SWEEP_JOB, run_sweep), IntervalTrigger(seconds=every.total_seconds()),
         id=SWEEP_JOB, name="outbox sweep",
-    )
-    scheduler.add_job(
-        _guarded(RETRY_JOB, lambda: retry_sweep(clock())), IntervalTrigger(seconds=every.total_seconds()),
-        id=RETRY_JOB, name="retry sweep", next_run_time=start,
     )
     for feed in settings.feeds:
         scheduler.add_job(

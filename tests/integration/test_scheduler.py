@@ -56,7 +56,7 @@ async def run_scheduler(settings: Settings, recorder: Recorder, clock: Callable[
         recorder.calls.append((f"poll:{feed.name}", now))
 
     scheduler = build_scheduler(
-        settings, sweep=recorder.job("sweep"), retry_sweep=recorder.job("retry"), poll=poll, clock=clock,
+        settings, sweep=recorder.job("sweep"), poll=poll, clock=clock,
         catch_up=recorder.job("catch-up"), **extra,
     )
     scheduler.start()
@@ -79,7 +79,7 @@ async def test_start_up_catches_up_first_then_sweeps_polls_and_wakes_on_the_slot
         await recorder.wait_for("sweep", 1)
         names = recorder.names()
         assert names.index("catch-up") < names.index("sweep")  # policy applied before sending
-        assert {"retry", "poll:esante-blog"} <= set(names)
+        assert "poll:esante-blog" in names
         await recorder.wait_for("sweep", 2)  # the slot wake, long before the 30 s interval
         wake_now = [now for name, now in recorder.calls if name == "sweep"][1]
         assert slot_at <= wake_now < slot_at + timedelta(seconds=0.3)
@@ -142,7 +142,7 @@ async def test_failing_job_is_logged_and_runs_again(caplog: pytest.LogCaptureFix
 
     recorder = Recorder()
     settings = settings_with_slot(datetime.now(UTC) + timedelta(seconds=0.15))
-    scheduler = build_scheduler(settings, sweep=broken_sweep, retry_sweep=recorder.job("retry"),
+    scheduler = build_scheduler(settings, sweep=broken_sweep,
                                 poll=recorder.job("poll"), clock=lambda: datetime.now(UTC))
     scheduler.start()
     try:
@@ -169,7 +169,7 @@ async def test_shutdown_during_a_long_sweep_is_not_logged_as_a_failure(caplog: p
             raise
 
     recorder = Recorder()
-    scheduler = build_scheduler(load_settings(None, env={}), sweep=long_sweep, retry_sweep=recorder.job("retry"),
+    scheduler = build_scheduler(load_settings(None, env={}), sweep=long_sweep,
                                 poll=recorder.job("poll"), clock=lambda: datetime.now(UTC))
     scheduler.start()
     await asyncio.wait_for(started.wait(), 2)
@@ -196,7 +196,7 @@ def test_building_needs_the_running_loop() -> None:
         return None
 
     with pytest.raises(RuntimeError, match="running event loop"):
-        build_scheduler(load_settings(None, env={}), sweep=nothing, retry_sweep=nothing, poll=nothing,
+        build_scheduler(load_settings(None, env={}), sweep=nothing, poll=nothing,
                         clock=lambda: datetime.now(UTC))
 
 
@@ -224,7 +224,7 @@ async def test_catch_up_at_start_runs_against_the_database(database_url: str, en
     missed = publication.due_at
     recorder = Recorder()
     scheduler = build_scheduler(
-        settings, sweep=recorder.job("sweep"), retry_sweep=recorder.job("retry"), poll=recorder.job("poll"),
+        settings, sweep=recorder.job("sweep"), poll=recorder.job("poll"),
         clock=lambda: datetime.now(UTC),
         catch_up=in_transaction(app.sessions, functools.partial(queue.catch_up, settings=settings)),
         next_due=in_transaction(app.sessions, queue.next_due_at),
