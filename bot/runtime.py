@@ -126,7 +126,7 @@ class Publishing:
         allows 30): a backlog must be paced by the rate limiters, not by the sweep interval
         (measured by bench/publish_limits.py and bench/publish_rate.py).
         """
-        # One sweep at a time per process: the scheduler's sweep, retry sweep and slot wake
+        # One sweep at a time per process: the interval sweep and the slot wake
         # may fire together; the lock also lets shutdown wait for the one in flight.
         async with self.lock:
             passes: list[WorkerReport] = []

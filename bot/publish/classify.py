@@ -66,14 +66,16 @@ def is_already_done(exc: BaseException) -> bool:
     return isinstance(exc, mastodon_errors.MastodonNotFoundError)
 
 
-def _seconds(value: int | timedelta) -> float:
+def retry_after_seconds(exc: telegram_errors.RetryAfter) -> float:
+    """Telegram's retry_after in seconds (PTB 22 holds an int or a timedelta; v23 a timedelta)."""
+    value = exc._retry_after  # noqa: SLF001 - the public property warns about the coming type change
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _classify_telegram(exc: telegram_errors.TelegramError) -> PublishError:
     message = scrub(f"Telegram: {exc.message}")
     if isinstance(exc, telegram_errors.RetryAfter):
-        return RetryableError(message, retry_after=_seconds(exc._retry_after))  # noqa: SLF001 - int-or-timedelta shim
+        return RetryableError(message, retry_after=retry_after_seconds(exc))
     if isinstance(exc, telegram_errors.TimedOut):
         return RetryableError(message)
     # BadRequest derives from NetworkError in PTB: test it first.

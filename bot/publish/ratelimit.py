@@ -19,10 +19,6 @@ import hashlib
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
-
-from telegram.error import RetryAfter
-from telegram.ext import BaseRateLimiter
 
 SAFETY_MARGIN = 0.02  # 2 % slower than the published figure: clocks and windows differ a little
 # A request can reach the platform this much later than one sent after it (event loop, GC,
@@ -130,35 +126,6 @@ class TelegramLimits:
     def hold(self, seconds: float) -> None:
         """Telegram answered 429 anyway: let nothing through for ``seconds``."""
         self._resume_at = max(self._resume_at, time.monotonic() + seconds)
-
-
-class TelegramRateLimiter(BaseRateLimiter[int]):
-    """The same limits for every Bot API call of an ``Application``/``ExtBot`` (handlers too).
-
-    Unlike PTB's ``AIORateLimiter`` it also spaces private chats at one message per second.
-    A RetryAfter is not retried here (the outbox owns retries); it holds every call for the
-    time Telegram asked and propagates.
-    """
-
-    def __init__(self, limits: TelegramLimits) -> None:
-        self.limits = limits
-
-    async def initialize(self) -> None:
-        """Nothing to open."""
-
-    async def shutdown(self) -> None:
-        """Nothing to close."""
-
-    async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any], endpoint: str,
-                              data: dict[str, Any], rate_limit_args: int | None) -> Any:
-        chat = data.get("chat_id")
-        if chat is not None:
-            await self.limits.acquire(chat)
-        try:
-            return await callback(*args, **kwargs)
-        except RetryAfter as exc:
-            self.limits.hold(exc._retry_after.total_seconds())  # noqa: SLF001 - int-or-timedelta shim
-            raise
 
 
 class MastodonLimits:

@@ -6,15 +6,21 @@ Telegram publisher for each Telegram channel, a ``MastodonTarget`` per Mastodon 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from telegram.error import RetryAfter
 
 from bot.errors import ConfigError
+from bot.publish.classify import retry_after_seconds
 from bot.publish.mastodon import MastodonPublisher, MediaFetcher, fetch_media, idempotency_key_for
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
 from bot.settings import Settings
 from bot.store.models import Platform, Publication
+
+T = TypeVar("T")
 
 # After this many failed attempts, a lead image that still cannot be fetched is left out.
 MEDIA_ATTEMPTS = 3
@@ -83,22 +89,28 @@ class TelegramTarget:
     async def prepare(self, now: datetime) -> None:
         return None
 
-    async def _wait(self, chat: str) -> None:
+    async def _paced(self, chat: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Wait for the limits, call; a 429 anyway holds every chat for its retry_after."""
         if self.limits is not None:
             await self.limits.acquire(chat)
+        try:
+            return await call()
+        except RetryAfter as exc:
+            if self.limits is not None:
+                self.limits.hold(retry_after_seconds(exc))
+            raise
 
     async def send(self, job: Job, render: Any, now: datetime) -> Sent:
-        await self._wait(job.target)
-        return await self.publisher.send(job.target, render)
+        return await self._paced(job.target, lambda: self.publisher.send(job.target, render))
 
     async def edit(self, job: Job, render: Any, now: datetime) -> None:
-        await self._wait(job.target)
-        await self.publisher.edit(job.target, job.remote_id or "", render)
+        await self._paced(job.target, lambda: self.publisher.edit(job.target, job.remote_id or "", render))
 
     async def delete(self, job: Job, now: datetime) -> bool:
         """False when Telegram no longer lets bots delete it (older than 48 h)."""
-        await self._wait(job.target)
-        return await self.publisher.delete(job.target, job.remote_id or "", job.sent_at or now, now)
+        return await self._paced(
+            job.target, lambda: self.publisher.delete(job.target, job.remote_id or "", job.sent_at or now, now)
+        )
 
 
 class MastodonTarget:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -13,7 +13,7 @@ from telegram.error import RetryAfter
 from hypothesis import strategies as st
 
 from bot.publish.outbox import RetryPolicy
-from bot.publish.ratelimit import MastodonLimits, Pacer, Rate, TelegramLimits, TelegramRateLimiter, is_private_chat
+from bot.publish.ratelimit import MastodonLimits, Pacer, Rate, TelegramLimits, is_private_chat
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -109,25 +109,21 @@ def test_backoff_stays_within_half_and_full_ceiling(attempts, seed) -> None:
     assert ceiling / 2 <= delay <= ceiling
 
 
-async def test_ptb_rate_limiter_spaces_bot_calls_and_holds_after_retry_after() -> None:
-    limiter = TelegramRateLimiter(TelegramLimits(per_group=Rate(2, 0.2), overall=Rate(1000, 1)))
-    loop = asyncio.get_running_loop()
-    calls: list[float] = []
+async def test_a_429_on_a_telegram_send_holds_every_chat_for_its_retry_after() -> None:
+    from bot.publish.targets import Job, TelegramTarget
+    from bot.store.models import Platform
 
-    async def send_message(**kwargs):
-        calls.append(loop.time())
-        return {"ok": True}
+    class Flooded:
+        async def send(self, chat, render):
+            raise RetryAfter(timedelta(seconds=0.2))
 
-    for _ in range(5):
-        await limiter.process_request(send_message, (), {}, "sendMessage", {"chat_id": "@canal_esante"}, None)
-    assert _max_in_window(calls, 0.2) <= 2
-
-    async def flooded(**kwargs):
-        raise RetryAfter(timedelta(seconds=0.2))
-
+    limits = TelegramLimits(overall=Rate(1000, 1))
+    job = Job(publication_id=1, post_id=1, channel="tg", platform=Platform.TELEGRAM, target="@canal_esante",
+              attempts=1, idempotency_key="k", content_version=1, remote_id=None, sent_at=None,
+              first_attempt_not_before=datetime.now(UTC))
     with pytest.raises(RetryAfter):
-        await limiter.process_request(flooded, (), {}, "sendMessage", {"chat_id": 5}, None)
+        await TelegramTarget(Flooded(), limits).send(job, None, datetime.now(UTC))
+    loop = asyncio.get_running_loop()
     start = loop.time()
-    await limiter.process_request(send_message, (), {}, "getMe", {}, None)  # no chat: not limited
-    await limiter.process_request(send_message, (), {}, "sendMessage", {"chat_id": 6}, None)
+    await limits.acquire("@autre_canal")  # another chat: the hold is bot-wide, as Telegram's is
     assert loop.time() - start >= 0.15
