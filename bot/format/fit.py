@@ -7,6 +7,8 @@ The read-more link is never dropped: it is the point of a channel post.
 
 from __future__ import annotations
 
+import html
+
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -46,7 +48,8 @@ class Parts:
         def enough(text: str) -> bool:
             return measure(text) > limit
 
-        body = html_to_runs(article.body_html, enough) or html_to_runs(article.summary, enough)
+        # the summary is stored as plain text (ingest's to_text): escape it, never re-read it as HTML
+        body = html_to_runs(article.body_html, enough) or html_to_runs(html.escape(article.summary), enough)
         return cls(title, body, link_label if profile.read_more else "", tuple(trailing), tuple(selected))
 
 

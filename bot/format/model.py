@@ -35,7 +35,7 @@ class Article:
     language: str = "fr"
     image_url: str | None = None
     image_alt: str | None = None
-    summary: str = ""
+    summary: str = ""  # plain text, used when the body is empty
 
     @classmethod
     def from_post(cls, post: Any) -> Article:

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 
 from bot.errors import NotFound, UsageError
+from bot.publish import outbox
 from bot.schedule import slots as slotmath
 from bot.settings import ChannelSettings, Settings
 from bot.store.models import Channel, Post, PostStatus, Publication, PublicationState
@@ -331,12 +332,12 @@ async def queue_listing(session: AsyncSession, now: datetime, settings: Settings
 
 
 async def next_due_at(session: AsyncSession, now: datetime) -> datetime | None:
-    """The earliest future attempt time on an unpaused channel: when the sweep should wake."""
+    """The earliest future attempt time on an enabled, unpaused channel: when the sweep should wake."""
     query = (
         select(Publication.next_attempt_at)
         .join(Channel, Channel.id == Publication.channel_id)
-        .where(Publication.state.in_((PublicationState.PENDING, PublicationState.RETRY)),
-               Publication.next_attempt_at > now, Channel.paused.is_(False))
+        .where(Publication.state.in_(outbox.SENDABLE), Publication.next_attempt_at > now,
+               Channel.enabled.is_(True), Channel.paused.is_(False))
         .order_by(Publication.next_attempt_at)
         .limit(1)
     )

@@ -56,6 +56,14 @@ def test_a_title_text_that_looks_like_html_is_escaped_not_executed() -> None:
     assert tdlib.parse_html(render.text)[0] == "<b>1 < 2 & 3 > 2</b>"
 
 
+def test_a_plain_text_summary_is_shown_as_written_not_read_again_as_html() -> None:
+    # ingest stores summaries as text: a feed's "&lt;b&gt;" arrives here as "<b>"
+    article = Article(title="Titre", summary="Balise <b>gras & « citée »", url="https://esante-blog.fr/x")
+    plain = tdlib.parse_html(render_telegram(article, Profile()).text)[0]
+    assert "Balise <b>gras & « citée »" in plain
+    assert "Balise <b>gras & « citée »" in render_mastodon(article, Profile(platform="mastodon")).status
+
+
 def test_a_giant_word_is_dropped_rather_than_cut() -> None:
     article = Article(title="Titre", body_html="x" * 5000, url="https://esante-blog.fr/x")
     render = render_telegram(article, Profile(max_length=200))
