@@ -2,7 +2,8 @@
 
 Both platforms end a hashtag at the first character that is not a letter, a digit or
 "_" (TDLib ``is_hashtag_letter``; Mastodon ``Tag::HASHTAG_RE``), so "-", ".", apostrophes
-and even combining marks cut it, and a tag of digits only is no tag. Hence:
+and even combining marks cut it, and a tag without a letter is no tag. ``is_hashtag_char``
+is the one definition; ingest reads inline hashtags with it too. Hence:
 
 * multi-word and hyphenated tags become CamelCase, every part capitalized:
   ``santé mentale`` → ``#SantéMentale``, ``e-santé`` → ``#ESanté`` (one rule, no
@@ -20,10 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.store import tags as store_tags
-
-# Titles and tags repeat across posts and channels; the key (NFKC, casefold, accents) is pure.
-tag_key = lru_cache(maxsize=8192)(store_tags.tag_key)
+from bot.store.tags import tag_key
 
 # Telegram stops recognizing hashtags longer than this (TDLib: 256 UTF-16 units); stay well under.
 MAX_HASHTAG_LENGTH = 64

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 
 def clean_display(raw: str) -> str:
@@ -15,6 +16,7 @@ def clean_display(raw: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=16384)  # pure, and called several times per tag per entry by ingest and the formatter
 def tag_key(raw: str) -> str:
     """NFKC, case-folded, accents removed, whitespace folded."""
     text = unicodedata.normalize("NFKC", clean_display(raw)).casefold()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,8 +18,19 @@ def test_tags_end_at_hyphen_dot_apostrophe_and_punctuation() -> None:
     assert find_hashtags("#e-santé #santé.fr #l'hôpital #IA’s #soins!") == ["e", "santé", "l", "IA", "soins"]
 
 
-def test_digits_only_is_not_a_tag_but_digits_inside_are() -> None:
-    assert find_hashtags("#2024 #COVID19 #19e #_") == ["COVID19", "19e", "_"]
+def test_a_tag_needs_a_letter_digits_inside_are_fine() -> None:
+    assert find_hashtags("#2024 #COVID19 #19e #_ #_1 #_a") == ["COVID19", "19e", "_a"]
+
+
+@pytest.mark.parametrize("text", [
+    "#हिन्दी et #Santé\u0301", "#_ #__ #_1 #1a", "#e-santé, l’#anxiété, #2024", "#Therabot : un #chatbot #IA",
+])
+def test_tags_are_the_ones_telegram_recognizes(text: str) -> None:
+    tdlib = pytest.importorskip("bot.tdlib")
+    import unicodedata
+
+    expected = [tag[1:] for tag in tdlib.hashtags(unicodedata.normalize("NFC", text))]
+    assert find_hashtags(text) == expected
 
 
 def test_a_hash_glued_to_a_word_or_url_starts_no_tag() -> None:
