@@ -19,7 +19,6 @@ from bot.format.text import plain
 from bot.i18n import base_language, t
 
 # Mastodon rejects media descriptions over 1500 characters (MediaAttachment::MAX_DESCRIPTION_LENGTH).
-MAX_ALT_LENGTH = 1500
 
 
 def content_warning(article: Article, profile: Profile) -> str:
@@ -56,7 +55,7 @@ def render_mastodon(
 
     chosen, length = fit(parts, limit - cw_length, measure_status, status_of)
     status = status_of(chosen)
-    alt = (article.image_alt or "")[:MAX_ALT_LENGTH] or None
+    alt = article.image_alt or None  # cut to the instance's description_limit by the publisher
     return MastodonRender(
         status=status,
         spoiler_text=spoiler,

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import grapheme
 import httpx
@@ -32,6 +32,7 @@ from pydantic import SecretStr
 
 from bot.errors import PermanentError, RetryableError
 from bot.format.counting import mastodon_length
+from bot.format.model import MastodonRender
 from bot.publish.classify import classify, scrub
 from bot.publish.ratelimit import Pacer
 
@@ -41,17 +42,6 @@ T = TypeVar("T")
 MAX_MEDIA_BYTES = 16 * 1024 * 1024  # Mastodon 4.x image limit; larger files are refused anyway
 DEFAULT_DESCRIPTION_LIMIT = 1500
 RECENT_STATUSES = 40
-
-
-class MastodonRender(Protocol):
-    """What the formatter hands us (``bot.format``'s MastodonRender, duck-typed)."""
-
-    status: str
-    spoiler_text: str
-    language: str
-    visibility: str
-    media_url: str | None
-    media_alt: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +74,11 @@ def idempotency_key_for(publication_key: str, content_version: int) -> str:
     return f"relais-{publication_key}-v{content_version}"[:255]
 
 
-def _plain_text(content_html: str) -> str:
-    """A status's HTML content back to comparable text (line breaks become spaces)."""
-    text = re.sub(r"<br\s*/?>|</p>", " ", content_html)
-    text = html.unescape(re.sub(r"<[^>]+>", "", text))
-    return " ".join(text.split())
+def status_text(content_html: str) -> str:
+    """A status's HTML content (as Mastodon returns it) as text, paragraphs kept."""
+    text = re.sub(r"</p>\s*<p[^>]*>", "\n\n", content_html)
+    text = re.sub(r"<br\s*/?>", "\n", text)
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
 
 async def fetch_media(url: str, *, timeout: float = 30.0) -> MediaFile | None:
@@ -219,7 +209,7 @@ class MastodonPublisher:
             created = status.get("created_at")
             if created is not None and created < since - timedelta(minutes=1):
                 continue
-            if _plain_text(status.get("content") or "") == wanted:
+            if " ".join(status_text(status.get("content") or "").split()) == wanted:
                 return SentStatus(str(status["id"]), status.get("url"))
         return None
 

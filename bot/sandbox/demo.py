@@ -16,9 +16,7 @@ Needs the ``demo`` extra (aiohttp, tdjson, mastodon_mock); ``bot.cli.demo`` chec
 from __future__ import annotations
 
 import asyncio
-import html
 import mimetypes
-import re
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -34,7 +32,7 @@ from bot import runtime
 from bot.app import App, open_app
 from bot.errors import RelaisError
 from bot.ingest.service import ImportReport, import_source
-from bot.publish.mastodon import MediaFile, fetch_media
+from bot.publish.mastodon import MediaFile, fetch_media, status_text
 from bot.publish.worker import WorkerReport
 from bot.sandbox.server import TelegramSandbox
 from bot.settings import Settings, load_settings
@@ -144,13 +142,6 @@ def _telegram_received(sandbox: TelegramSandbox) -> tuple[TelegramReceived, ...]
             photo=message.photo, link_preview_url=preview.get("url"), buttons=tuple(message.url_buttons()),
         ))
     return tuple(received)
-
-
-def status_text(content: str) -> str:
-    """A status's HTML content as text, paragraphs kept."""
-    text = re.sub(r"</p>\s*<p[^>]*>", "\n\n", content)
-    text = re.sub(r"<br\s*/?>", "\n", text)
-    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
 
 def _mastodon_received(client: Any) -> tuple[MastodonReceived, ...]:
@@ -308,4 +299,4 @@ async def run_demo(database_url: str = DEFAULT_DATABASE_URL, *, step: Step = lam
 
 
 __all__ = ["DEFAULT_DATABASE_URL", "DemoResult", "DemoRow", "MastodonReceived", "Platforms", "TelegramReceived",
-           "bundled_media", "demo_settings", "run_demo", "running_platforms", "status_text"]
+           "bundled_media", "demo_settings", "run_demo", "running_platforms"]
