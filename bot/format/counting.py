@@ -96,7 +96,3 @@ def mastodon_length(status: str, spoiler_text: str = "", *, url_length: int = 23
         countable = _REMOTE_MENTION.sub(r"\1@\2", countable)
     return graphemes(countable) + graphemes(spoiler_text)
 
-
-def find_urls(text: str) -> list[tuple[int, int]]:
-    """Spans of the URLs Mastodon would count as ``url_length``."""
-    return [m.span(3) for m in _URL.finditer(text)]

@@ -76,16 +76,12 @@ def _classify_telegram(exc: telegram_errors.TelegramError) -> PublishError:
     message = scrub(f"Telegram: {exc.message}")
     if isinstance(exc, telegram_errors.RetryAfter):
         return RetryableError(message, retry_after=retry_after_seconds(exc))
-    if isinstance(exc, telegram_errors.TimedOut):
-        return RetryableError(message)
-    # BadRequest derives from NetworkError in PTB: test it first.
+    # BadRequest derives from NetworkError in PTB: the permanent kinds are tested first.
     if isinstance(exc, (telegram_errors.BadRequest, telegram_errors.Forbidden, telegram_errors.InvalidToken,
                         telegram_errors.ChatMigrated, telegram_errors.EndPointNotFound,
                         telegram_errors.Conflict)):
         return PermanentError(message)
-    if isinstance(exc, telegram_errors.NetworkError):
-        return RetryableError(message)
-    return RetryableError(message)
+    return RetryableError(message)  # TimedOut, NetworkError and anything unknown: try again later
 
 
 def _status_of(exc: mastodon_errors.MastodonAPIError) -> int | None:

@@ -72,12 +72,6 @@ class Pacer:
             now = loop.time()
         self._went.append(now)
 
-    async def __aenter__(self) -> None:
-        await self.acquire()
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
 
 TELEGRAM_PER_GROUP = Rate(20, 60)
 TELEGRAM_PER_PRIVATE_CHAT = Rate(1, 1)

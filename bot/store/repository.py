@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFound
@@ -143,10 +143,6 @@ async def delete_post(session: AsyncSession, post_id: int, now: datetime | None 
     post = await get_post(session, post_id)
     post.deleted_at = now or utcnow()
     return post
-
-
-async def purge_post(session: AsyncSession, post_id: int) -> None:
-    await session.execute(delete(Post).where(Post.id == post_id))
 
 
 async def sync_channel(session: AsyncSession, name: str, platform: Platform, target: str, enabled: bool) -> Channel:

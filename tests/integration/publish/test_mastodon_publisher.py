@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -60,7 +61,10 @@ async def test_a_timeout_after_the_server_posted_is_retried_into_the_same_status
     slow = publisher(mastodon, request_timeout=0.2)
     with pytest.raises(RetryableError):
         await slow.send(Render(), idempotency_key="k-timeout", now=NOW)
-    time.sleep(0.8)  # the server finishes the request the client gave up on
+    for _ in range(200):  # the server finishes the request the client gave up on
+        if mastodon.statuses():
+            break
+        await asyncio.sleep(0.02)
     sent = await publisher(mastodon).send(Render(), idempotency_key="k-timeout", now=NOW)
     statuses = mastodon.statuses()
     assert [str(s["id"]) for s in statuses] == [sent.remote_id]
