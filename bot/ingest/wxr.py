@@ -90,6 +90,7 @@ def _date(gmt: str, rfc822: str) -> datetime | None:
 class _Export:
     items: list[dict[str, object]] = field(default_factory=list)
     attachments: dict[str, tuple[str, str | None, str]] = field(default_factory=dict)  # id → url, alt, parent
+    first_attachment: dict[str, tuple[str, str | None, str]] = field(default_factory=dict)  # parent id → first
     channel: Element | None = None
     error: str | None = None
 
@@ -111,7 +112,10 @@ def _read_item(item: Element, export: _Export) -> None:
         if not _IMAGE_FILE.search(url.strip()):
             return
         alt = meta.get("_wp_attachment_image_alt") or None
-        export.attachments[values.get("wp:post_id", "")] = (url, alt, values.get("wp:post_parent", "0"))
+        attachment = (url, alt, values.get("wp:post_parent", "0"))
+        export.attachments[values.get("wp:post_id", "")] = attachment
+        if attachment[2] != "0":
+            export.first_attachment.setdefault(attachment[2], attachment)
     elif kind == "post" and values.get("wp:status", "publish") in _STATES and not values.get("wp:post_password"):
         export.items.append({**values, "terms": tuple(terms), "thumbnail": meta.get("_thumbnail_id", "")})
 
@@ -146,8 +150,7 @@ def _drain(parser: XMLPullParser, export: _Export) -> None:
 def _image_for(item: dict[str, object], export: _Export) -> tuple[str | None, str | None]:
     attachment = export.attachments.get(str(item["thumbnail"]))
     if attachment is None:
-        post_id = item.get("wp:post_id")
-        attachment = next((a for a in export.attachments.values() if a[2] == post_id and a[2] != "0"), None)
+        attachment = export.first_attachment.get(str(item.get("wp:post_id")))  # one lookup, not a scan
     return (attachment[0] or None, attachment[1]) if attachment else (None, None)
 
 
