@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -15,7 +15,7 @@ from bot.app import App
 from bot.cli.common import console, err_console, with_app
 from bot.ingest.decide import Policy
 from bot.ingest.fetch import DEFAULT_MAX_BYTES, is_url, make_client
-from bot.ingest.service import DEFAULT_INTERVAL, ImportReport, import_source
+from bot.ingest.service import ImportReport, feed_options, import_source
 
 BIG_FILE = 1024 * 1024  # a progress bar is worth it from here on
 _COLUMNS = ("added", "updated", "unchanged", "archived", "errors")
@@ -54,16 +54,17 @@ def import_(
                 for location in sources:
                     task = bar.add_task(location[-50:], total=None)
                     feed = feeds.get(location)
-                    chosen = policy or (feed.policy if feed else None)
+                    options = feed_options(feed) if feed else {}  # a configured feed's own settings…
+                    if policy is not None:  # …unless the command line says otherwise
+                        options["policy"] = policy
+                    if max_age_days is not None:
+                        options["max_age_days"] = max_age_days
                     reports.append(await import_source(
                         relais, location if is_url(location) else str(Path(location).expanduser()),
-                        now=now, policy=chosen, name=feed.name if feed else None, client=client,
-                        enqueue=relais.enqueue,
-                        max_age_days=max_age_days if max_age_days is not None
-                        else feed.first_import_max_age_days if feed else 7,
-                        interval=timedelta(minutes=feed.interval_minutes) if feed else DEFAULT_INTERVAL,
+                        now=now, client=client, enqueue=relais.enqueue,
                         default_language=relais.settings.default_language, max_bytes=max_bytes, force=force,
                         progress=lambda done, total, task=task: bar.update(task, completed=done, total=total),
+                        **options,
                     ))
                     bar.update(task, visible=False)
         return reports

@@ -225,14 +225,19 @@ def _log_report(report: ImportReport) -> None:
              report.errors, f" ({report.error})" if report.error else "")
 
 
+def feed_options(feed: FeedSettings) -> dict[str, Any]:
+    """``import_source`` keywords that a configured feed decides (its name, policy, guard, interval)."""
+    return {"name": feed.name, "policy": feed.policy, "max_age_days": feed.first_import_max_age_days,
+            "interval": timedelta(minutes=feed.interval_minutes)}
+
+
 async def poll(app_or_sessions: Any, feed: FeedSettings, *, now: datetime, client: httpx.AsyncClient | None = None,
                enqueue: store.Enqueue | None = None, default_language: str = "fr",
                max_bytes: int = DEFAULT_MAX_BYTES) -> ImportReport:
     """Poll one configured feed now (conditional GET; its policy and first-import guard)."""
     return await import_source(
-        app_or_sessions, feed.url, now=now, policy=feed.policy, name=feed.name, enqueue=enqueue, client=client,
-        max_age_days=feed.first_import_max_age_days, interval=timedelta(minutes=feed.interval_minutes),
-        default_language=default_language, max_bytes=max_bytes,
+        app_or_sessions, feed.url, now=now, enqueue=enqueue, client=client, default_language=default_language,
+        max_bytes=max_bytes, **feed_options(feed),
     )
 
 
