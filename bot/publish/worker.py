@@ -9,7 +9,6 @@ publications of one channel in order.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -79,9 +78,8 @@ class _Pass:
     started: set[int] = field(default_factory=set)  # handed to a platform: outcome may be unknown
 
     async def _render(self, target: Target, publication: Publication) -> Any:
-        await target.prepare(self.now)
-        rendered = self.render(publication)
-        return await rendered if inspect.isawaitable(rendered) else rendered
+        await target.prepare(self.now)  # live instance limits first (cached; refreshed daily)
+        return self.render(publication)
 
     def _error(self, job: Job, action: str, message: str, retrying: bool) -> None:
         self.tally.errors.append(ItemError(job.publication_id, job.channel, action, message, retrying))
