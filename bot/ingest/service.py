@@ -30,6 +30,7 @@ from bot.ingest.fetch import DEFAULT_MAX_BYTES, Fetched, fetch_url, is_url, make
 from bot.ingest.parse import ParsedFeed, parse_feed
 from bot.settings import FeedSettings
 from bot.store.models import FeedSource, PostStatus
+from bot.store.repository import tags_by_key
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ async def _store(session: AsyncSession, cursor: FeedSource, parsed: ParsedFeed, 
     writes = [x for x in decisions if x.action != d.Action.UNCHANGED]
     for start in range(0, len(writes), 1000):
         batch = writes[start:start + 1000]
-        tags = await store.tags_by_key(session, store.tag_displays(batch))
+        tags = await tags_by_key(session, store.tag_displays(batch))
         added = [x for x in batch if x.action == d.Action.ADD]
         updated = [x for x in batch if x.action == d.Action.UPDATE]
         await store.add_posts(session, added, tags, now, enqueue)

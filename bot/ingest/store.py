@@ -15,11 +15,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.ingest.decide import Action, Decision, Stored
 from bot.publish import outbox
 from bot.store.models import FeedSource, Post, PostStatus, PostTag, Tag
-from bot.store.repository import NewPost, tag_spellings
+from bot.store.repository import IN_CHUNK, NewPost
 from bot.store.tags import tag_key
 
 Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[None]]
-CHUNK = 500  # keeps IN (…) lists well under SQLite's and asyncpg's parameter limits
+CHUNK = IN_CHUNK
 _COPIED = ("url", "title", "author", "language", "summary", "body_html", "body_markdown", "image_url",
            "image_alt", "published_at", "published_at_estimated")
 
@@ -62,20 +62,6 @@ def snapshot(post: Post) -> NewPost:
         source=post.source, source_key=post.source_key, tags=tuple(t.display for t in post.tags),
         status=post.status, **{name: getattr(post, name) for name in _COPIED},
     )
-
-
-async def tags_by_key(session: AsyncSession, displays: Iterable[str]) -> dict[str, Tag]:
-    """Every tag these spellings name, created when missing; first display form wins."""
-    wanted = tag_spellings(displays)
-    tags: dict[str, Tag] = {}
-    for chunk in _chunks(list(wanted)):
-        tags.update({t.key: t for t in (await session.scalars(select(Tag).where(Tag.key.in_(chunk)))).all()})
-    missing = [Tag(key=key, display=display) for key, display in wanted.items() if key not in tags]
-    if missing:
-        session.add_all(missing)
-        await session.flush()
-        tags.update({t.key: t for t in missing})
-    return tags
 
 
 def _tag_keys(entry: NewPost, tags: dict[str, Tag]) -> list[str]:

@@ -60,22 +60,28 @@ def tag_spellings(displays: Iterable[str]) -> dict[str, str]:
     return wanted
 
 
+IN_CHUNK = 500  # keeps IN (…) lists well under SQLite's and asyncpg's parameter limits
+
+
+async def tags_by_key(session: AsyncSession, displays: Iterable[str]) -> dict[str, Tag]:
+    """key → tag for these spellings, in order, created when missing; the first display form wins."""
+    wanted = tag_spellings(displays)
+    keys = list(wanted)
+    found: dict[str, Tag] = {}
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start:start + IN_CHUNK]
+        found.update({t.key: t for t in (await session.scalars(select(Tag).where(Tag.key.in_(chunk)))).all()})
+    missing = [Tag(key=key, display=display) for key, display in wanted.items() if key not in found]
+    if missing:
+        session.add_all(missing)
+        await session.flush()
+        found.update({t.key: t for t in missing})
+    return {key: found[key] for key in keys}
+
+
 async def get_or_create_tags(session: AsyncSession, displays: Iterable[str]) -> list[Tag]:
     """Tags for these spellings, in order, one per key; the first display form seen is kept."""
-    wanted = tag_spellings(displays)
-    if not wanted:
-        return []
-    existing = {
-        tag.key: tag
-        for tag in (await session.scalars(select(Tag).where(Tag.key.in_(list(wanted))))).all()
-    }
-    for key, display in wanted.items():
-        if key not in existing:
-            tag = Tag(key=key, display=display)
-            session.add(tag)
-            existing[key] = tag
-    await session.flush()
-    return [existing[key] for key in wanted]
+    return list((await tags_by_key(session, displays)).values())
 
 
 async def set_post_tags(session: AsyncSession, post: Post, displays: Iterable[str]) -> None:
