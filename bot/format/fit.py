@@ -44,7 +44,7 @@ class Parts:
             title, trailing = tags.inline(title, selected)
         else:
             present = tags.existing_hashtags(title)
-            trailing = [h for h in selected if h.key not in present and tags.tag_key(h.body) not in present]
+            trailing = [h for h in selected if not tags.already_written(h, present)]
         def enough(text: str) -> bool:
             return measure(text) > limit
 

@@ -113,6 +113,11 @@ def existing_hashtags(title: str) -> set[str]:
     }
 
 
+def already_written(tag: Hashtag, present: set[str]) -> bool:
+    """Is ``tag`` among the hashtags the author already wrote (keys from ``existing_hashtags``)?"""
+    return tag.key in present or tag_key(tag.body) in present
+
+
 def _standalone(title: str, start: int, end: int) -> bool:
     return _can_prefix(title, start) and (end >= len(title) or _separates(title[end]))
 
@@ -143,7 +148,7 @@ def inline(title: str, hashtags: list[Hashtag]) -> tuple[str, list[Hashtag]]:
     present = existing_hashtags(title)
     rest: list[Hashtag] = []
     for tag in hashtags:
-        if tag.key in present or tag_key(tag.body) in present:
+        if already_written(tag, present):
             continue
         replaced = _replace_first(title, tag)
         if replaced is None:

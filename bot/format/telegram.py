@@ -11,7 +11,7 @@ from html import escape
 
 from bot.format import hashtags as tags
 from bot.format.counting import utf16_length
-from bot.format.fit import Parts, fit
+from bot.format.fit import SEPARATOR, Parts, fit
 from bot.format.links import with_utm
 from bot.format.model import (
     TELEGRAM_CAPTION_LIMIT,
@@ -50,8 +50,7 @@ def render_telegram(article: Article, profile: Profile) -> TelegramRender:
     label = t("read_more", article.language) if link else ""
     parts = Parts.build(article, profile, link_label=label, limit=limit, measure=utf16_length)
     chosen, length = fit(parts, limit, utf16_length, lambda p: _plain(p, link))
-    sections = _sections(chosen, link)
-    text = "\n\n".join(html for _, html in sections)
+    text = SEPARATOR.join(_sections(chosen, link))
     return TelegramRender(
         text=text,
         photo=photo,
@@ -63,23 +62,22 @@ def render_telegram(article: Article, profile: Profile) -> TelegramRender:
     )
 
 
-def _sections(p: Parts, link: str | None) -> list[tuple[str, str]]:
-    """(plain, html) for each non-empty section, in order."""
+def _sections(p: Parts, link: str | None) -> list[str]:
+    """The HTML of each non-empty section, in order."""
     sections = []
     if p.title:
-        sections.append((p.title, f"<b>{escape(p.title, quote=False)}</b>"))
+        sections.append(f"<b>{escape(p.title, quote=False)}</b>")
     if p.excerpt:
-        sections.append(("".join(r.text for r in p.excerpt), _html(list(p.excerpt))))
+        sections.append(_html(list(p.excerpt)))
     if link and p.link_label:
-        sections.append((p.link_label, f'<a href="{escape(link, quote=True)}">{escape(p.link_label, quote=False)}</a>'))
+        sections.append(f'<a href="{escape(link, quote=True)}">{escape(p.link_label, quote=False)}</a>')
     if p.trailing:
-        line = tags.line(p.trailing)
-        sections.append((line, escape(line, quote=False)))
+        sections.append(escape(tags.line(p.trailing), quote=False))
     return sections
 
 
 def _plain(p: Parts, link: str | None) -> str:
     """What ``_sections`` would show once parsed, without building its HTML."""
     texts = [p.title, "".join(r.text for r in p.excerpt), p.link_label if link else "", tags.line(p.trailing)]
-    return "\n\n".join(text for text in texts if text)
+    return SEPARATOR.join(text for text in texts if text)
 
