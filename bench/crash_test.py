@@ -243,9 +243,9 @@ async def prepare(settings: Any, posts: int) -> None:
     from sqlalchemy import text
 
     from bot.app import open_app
+    from bot.sandbox.samples import numbered_article
     from bot.store import db
     from bot.store.models import Base
-    from bot.sandbox.samples import numbered_article
     from bot.store.repository import add_post
 
     engine = db.create_engine(settings.database_url)
@@ -310,7 +310,7 @@ class Worker:
         waiter = asyncio.create_task(self.ready.wait())
         assert self.process is not None
         died = asyncio.create_task(self.process.wait())
-        done, _ = await asyncio.wait({waiter, died}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        _done, _ = await asyncio.wait({waiter, died}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         died.cancel()
         if not self.ready.is_set():
@@ -451,7 +451,7 @@ def table(report: CrashReport) -> str:
         for c in (report.telegram, report.mastodon)
     ]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
-    lines = ["  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths)))
+    lines = ["  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths, strict=False)))
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -25,10 +25,10 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.ingest.markdown import convert_all  # noqa: E402
-from bot.ingest.parse import parse_feed  # noqa: E402
-from bot.ingest.service import import_source  # noqa: E402
-from bot.store import db  # noqa: E402
+from bot.ingest.markdown import convert_all
+from bot.ingest.parse import parse_feed
+from bot.ingest.service import import_source
+from bot.store import db
 
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
 TOPICS = ["IA", "télémédecine", "santémentale", "diabète", "DMP", "objetsconnectés", "hôpital", "prévention"]

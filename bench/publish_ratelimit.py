@@ -18,11 +18,11 @@ from collections import deque
 from aiolimiter import AsyncLimiter
 
 from bot.publish.ratelimit import (
+    ARRIVAL_JITTER,
     MASTODON_PER_TOKEN,
     TELEGRAM_OVERALL,
     TELEGRAM_PER_GROUP,
     TELEGRAM_PER_PRIVATE_CHAT,
-    ARRIVAL_JITTER,
     Pacer,
     Rate,
 )

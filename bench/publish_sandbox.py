@@ -226,7 +226,5 @@ def run_bench(main: Callable[[argparse.Namespace], Awaitable[None]], args: argpa
 
 
 if __name__ == "__main__":
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(_serve_arguments(None)))
-    except KeyboardInterrupt:
-        pass

@@ -22,12 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.format import Article, Profile, render_mastodon, render_telegram  # noqa: E402
+from bot.format import Article, Profile, render_mastodon, render_telegram
 
 NB = "\u00a0"
-WORDS = ("santé mentale anxiété dépression patient soignant étude essai chatbot intelligence artificielle "
-         "hôpital médecin sommeil écrans adolescents prévention données numérique téléconsultation "
-         "l’équipe d’après qu’un résultats prometteurs recherche thérapie").split()
+WORDS = ["santé", "mentale", "anxiété", "dépression", "patient", "soignant", "étude", "essai", "chatbot", "intelligence", "artificielle", "hôpital", "médecin", "sommeil", "écrans", "adolescents", "prévention", "données", "numérique", "téléconsultation", "l’équipe", "d’après", "qu’un", "résultats", "prometteurs", "recherche", "thérapie"]  # noqa: E501
 TAGS = ["IA", "santé mentale", "anxiété", "dépression", "e-santé", "sommeil", "chatbot", "suicide", "TCA",
         "téléconsultation", "données de santé", "2025"]
 EMOJI = ["🧑‍⚕️", "😀", "👨‍👩‍👧", "🇫🇷", "💊"]

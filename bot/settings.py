@@ -81,7 +81,7 @@ class TelegramSettings(_Strict):
 class ProfileSettings(_Strict):
     """How one channel's posts look. ``bot.format`` turns this into its own ``Profile``."""
 
-    max_length: int | None = Field(default=None, ge=50, description="cap on the whole render, measured the platform's way; None = platform limit")
+    max_length: int | None = Field(default=None, ge=50, description="cap on the whole render, measured the platform's way; None = platform limit")  # noqa: E501
     hashtag_style: Literal["trailing", "inline"] = "trailing"
     max_hashtags: int = Field(default=5, ge=0, le=30)
     prefer_image: bool = False
@@ -154,8 +154,8 @@ class ScheduleSettings(_Strict):
 
 
 # Filled by load_settings for the duration of one construction (see settings_customise_sources).
-_toml_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("toml_data", default={})
-_environ: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("environ", default={})
+_toml_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("toml_data", default={})  # noqa: B039 (never mutated)
+_environ: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("environ", default={})  # noqa: B039 (never mutated)
 
 
 class _MappingEnvSource(EnvSettingsSource):

@@ -15,7 +15,7 @@ from typing import Any
 
 @cache
 def _td_execute() -> Any:
-    import tdjson  # noqa: PLC0415 - optional dependency, loaded on first use
+    import tdjson
 
     # TDLib logs to stderr at verbosity 1+ by default; silence it before anything else.
     tdjson.td_execute(json.dumps({"@type": "setLogVerbosityLevel", "new_verbosity_level": 0}).encode())

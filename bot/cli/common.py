@@ -14,8 +14,8 @@ from rich.console import Console
 
 from bot.app import App, open_app
 from bot.logs import configure_logging, secrets_of
-from bot.store import db
 from bot.settings import Settings, load_settings
+from bot.store import db
 
 T = TypeVar("T")
 

@@ -63,7 +63,7 @@ def _articles_from_file(path: Path, loaded: Settings) -> list[tuple[str, Article
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
-    from bot.ingest.parse import parse_feed  # noqa: PLC0415 - ingest is only needed for files
+    from bot.ingest.parse import parse_feed
 
     parsed = parse_feed(data, source=path.name, default_language=loaded.default_language, now=datetime.now(UTC),
                         markdown=False)  # renders read the HTML body; markdownify is the slow step

@@ -11,6 +11,7 @@ from rich.table import Table
 from bot.app import App
 from bot.cli.common import console, with_app
 
+
 def run(
     ctx: typer.Context,
     role: str = typer.Option(

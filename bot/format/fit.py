@@ -8,7 +8,6 @@ The read-more link is never dropped: it is the point of a channel post.
 from __future__ import annotations
 
 import html
-
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace

@@ -15,6 +15,7 @@ is the one definition; ingest reads inline hashtags with it too. Hence:
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -136,7 +137,7 @@ def _separates(ch: str) -> bool:
     '#A_x') and '-', so a compound like 'e-santé' is never half-tagged. Anything else —
     letters, digits, marks, even unassigned code points TDLib may know as letters — does not.
     """
-    return unicodedata.category(ch)[0] in "ZPS" and ch not in "-·#_@" or ch in "\n\t"
+    return (unicodedata.category(ch)[0] in "ZPS" and ch not in "-·#_@") or ch in "\n\t"
 
 
 def inline(title: str, hashtags: list[Hashtag]) -> tuple[str, list[Hashtag]]:
@@ -167,7 +168,7 @@ def _replace_first(title: str, tag: Hashtag) -> str | None:
         window = words[i: i + len(target)]
         if keys[i: i + len(target)] != target or any(w.startswith("#") for _, _, w in window):
             continue
-        gaps = [title[a[1]:b[0]] for a, b in zip(window, window[1:], strict=False)]
+        gaps = [title[a[1]:b[0]] for a, b in itertools.pairwise(window)]
         if any(g not in (" ", "-", "\u00a0") for g in gaps):
             continue
         start, end = window[0][0], window[-1][1]

@@ -19,11 +19,10 @@ PARAGRAPH = "\n\n"
 LINE = "\n"
 
 _BLOCK = frozenset(
-    "address article aside blockquote dd details div dl dt fieldset figcaption figure footer form "
-    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody thead tfoot tr ul".split()
+    ["address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul"]  # noqa: E501
 )
-_DROP = frozenset("script style template noscript iframe object embed svg math head title select textarea button".split())
-_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+_DROP = frozenset(["script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math", "head", "title", "select", "textarea", "button"])  # noqa: E501
+_VOID = frozenset(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"])
 _BOLD = frozenset({"b", "strong"})
 _ITALIC = frozenset({"i", "em"})
 # HTML collapses these; U+00A0 (and U+202F) are NOT among them: French typography survives.

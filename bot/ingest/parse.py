@@ -95,7 +95,7 @@ def _parse_with_feedparser(data: bytes, source: str, headers: dict[str, str], de
         try:
             raw = _raw_entry(item, base, language)
             entries.append(build_post(raw, source=source, default_language=language, now=now, markdown=markdown))
-        except Exception:  # noqa: BLE001 - one odd entry must not lose the others
+        except Exception:
             skipped += 1
     version = result.get("version") or ""
     error = _bozo_reason(result) if result.get("bozo") else None

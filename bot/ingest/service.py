@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import IngestError
 from bot.ingest import decide as d
 from bot.ingest import store
-from bot.ingest.markdown import to_markdown_many
 from bot.ingest.fetch import DEFAULT_MAX_BYTES, Fetched, fetch_url, is_url, make_client, read_file
+from bot.ingest.markdown import to_markdown_many
 from bot.ingest.parse import ParsedFeed, parse_feed
 from bot.settings import FeedSettings
 from bot.store.models import FeedSource, PostStatus
@@ -258,7 +258,7 @@ async def poll_due(app_or_sessions: Any, feeds: Sequence[FeedSettings], *, now: 
         try:
             reports.append(await poll(sessions, feed, now=now, client=client, enqueue=enqueue,
                                       default_language=default_language))
-        except Exception as exc:  # noqa: BLE001 - a database or code error on one feed is reported, not fatal
+        except Exception as exc:
             log.exception("polling %s failed", feed.name)
             report = ImportReport(source=feed.name, location=feed.url)
             reports.append(await _record_failure(sessions, report, f"{type(exc).__name__}: {exc}", now,

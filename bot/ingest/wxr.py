@@ -189,7 +189,7 @@ def parse_wxr(data: bytes, *, source: str, default_language: str, now: datetime,
         )
         try:
             entries.append(build_post(raw, source=source, default_language=language, now=now, markdown=markdown))
-        except Exception:  # noqa: BLE001 - one odd item must not lose the others
+        except Exception:
             skipped += 1
     version = channel.get("wp:wxr_version", "").strip()
     return ParsedFeed(

@@ -68,7 +68,7 @@ def is_already_done(exc: BaseException) -> bool:
 
 def retry_after_seconds(exc: telegram_errors.RetryAfter) -> float:
     """Telegram's retry_after in seconds (PTB 22 holds an int or a timedelta; v23 a timedelta)."""
-    value = exc._retry_after  # noqa: SLF001 - the public property warns about the coming type change
+    value = exc._retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 

@@ -91,7 +91,7 @@ class _Pass:
         self.started.add(job.publication_id)
         try:
             sent = await target.send(job, await self._render(target, publication), self.now)
-        except Exception as exc:  # noqa: BLE001 - per-item: classified and recorded, the batch goes on
+        except Exception as exc:
             error = classify(exc)
             async with self.sessions.begin() as session:
                 state = await outbox.fail(session, job.publication_id, error, self.now, policy=self.policy,
@@ -120,7 +120,7 @@ class _Pass:
                     raise PermanentError(TOO_OLD_TO_DELETE)
             else:
                 await target.edit(job, await self._render(target, publication), self.now)
-        except Exception as exc:  # noqa: BLE001 - per-item, as above
+        except Exception as exc:
             if not is_already_done(exc):
                 error = classify(exc)
                 async with self.sessions.begin() as session:
@@ -145,7 +145,7 @@ class _Pass:
             for publication in items:
                 try:
                     await step(publication)
-                except Exception as exc:  # noqa: BLE001 - the database failed for this item; recover_stale will see it
+                except Exception as exc:
                     log.exception("publication %s: could not record the outcome", publication.id)
                     self.tally.errors.append(ItemError(publication.id, publication.channel.name, "record",
                                                        scrub(str(exc)), True))

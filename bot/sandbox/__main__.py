@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 
 from bot.sandbox import DEFAULT_TOKEN, RateLimits, TelegramSandbox
@@ -40,10 +41,8 @@ async def _serve(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(_arguments(argv)))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -20,16 +20,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from functools import partial
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.schedule.slots import next_slot_after
 from bot.settings import FeedSettings, Settings

@@ -41,7 +41,7 @@ def utcnow() -> datetime:
 
 class Base(AsyncAttrs, DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 (SQLAlchemy reads it as declared)
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:

@@ -13,8 +13,8 @@ from bot.app import App, open_app
 from bot.sandbox import TelegramSandbox
 from bot.sandbox.samples import two_channel_config
 from bot.settings import Settings, load_settings
-
 from tests.conftest import CHANNEL
+
 MASTODON_TOKEN = "alice_token"  # seeded by mastodon_mock for its account "alice"
 
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.cli import main
 from bot.cli import demo as demo_cli
+from bot.cli import main
 from bot.format.counting import mastodon_length
 from bot.sandbox import demo
 from bot.store.models import Post, Publication, PublicationState

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-
 from pydantic import SecretStr
 
 from bot import runtime
-from bot.store import repository
 from bot.sandbox.samples import numbered_article as article
+from bot.store import repository
 from tests.conftest import CHANNEL, loopback_http
 from tests.e2e.conftest import statuses
 
@@ -133,15 +132,13 @@ async def test_webhook_mode_checks_the_secret_token(e2e_settings, engine, sandbo
 
 async def test_run_once_takes_a_feed_all_the_way_to_both_platforms(e2e_settings, engine, sandbox, mastodon) -> None:
     """Feed over HTTP → ingest → queue → worker → Telegram and Mastodon, in one `run --once`."""
+    import re
     from pathlib import Path
 
     from aiohttp import web
 
     from bot.app import open_app
     from bot.settings import FeedSettings
-
-    import re
-
     from tests.integration.publish.publish_support import PNG
 
     feed_text = (Path(__file__).parents[1] / "fixtures" / "feeds" / "wordpress_rss20.xml").read_text("utf-8")

@@ -12,7 +12,6 @@ from bot.cli import main
 from bot.sandbox import TelegramSandbox
 
 
-
 @pytest.fixture
 async def bot(sandbox: TelegramSandbox) -> AsyncIterator[telegram.Bot]:
     """A PTB Bot on the sandbox; a short read timeout so injected delays become TimedOut fast."""

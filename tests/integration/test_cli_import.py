@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-
 FEEDS = Path(__file__).parents[1] / "fixtures" / "feeds"
 
 
@@ -43,5 +42,5 @@ def test_exit_code_is_1_only_when_nothing_could_be_imported(cli, tmp_path: Path)
 
 
 def test_unknown_policy_is_a_usage_error(cli) -> None:
-    code, _, err = cli("import", str(FEEDS / "rss091.xml"), "--policy", "now")
+    code, _, _err = cli("import", str(FEEDS / "rss091.xml"), "--policy", "now")
     assert code == 2

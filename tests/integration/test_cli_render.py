@@ -7,7 +7,6 @@ from pathlib import Path
 
 from mastodon import Mastodon
 
-
 KEYS = {"source_key", "channel", "platform", "parse_mode", "photo", "spoiler_text", "language", "length", "limit"}
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">

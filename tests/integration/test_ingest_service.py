@@ -180,7 +180,7 @@ async def test_failures_back_off_exponentially_and_are_reported(sessions, respon
     seen: list[httpx.Request] = []
     async with make_client(_transport({URL: response}, seen)) as client:
         reports = []
-        for attempt in range(3):
+        for _attempt in range(3):
             reports.append(await import_source(sessions, URL, now=NOW, client=client, name="broken",
                                                max_bytes=1024, interval=timedelta(minutes=30)))
     assert all(r.failed and message in r.error for r in reports)

@@ -71,7 +71,7 @@ async def test_escaped_text_round_trips(bot: telegram.Bot, sandbox: TelegramSand
     sent = await bot.send_message(CHANNEL, html.escape(body), parse_mode="HTML")
     assert sent.text == body
     for entity in sent.entities:  # offsets are valid UTF-16 positions inside the text
-        assert 0 <= entity.offset and entity.offset + entity.length <= len(body.encode("utf-16-le")) // 2
+        assert entity.offset >= 0 and entity.offset + entity.length <= len(body.encode("utf-16-le")) // 2
 
 
 async def test_photo_by_url_and_upload_with_keyboard(bot: telegram.Bot, sandbox: TelegramSandbox) -> None:

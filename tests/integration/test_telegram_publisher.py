@@ -25,7 +25,7 @@ TEXT = ("<b>#Therabot : un #chatbot #IA qui améliore la #dépression</b>\n\n"
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
-def Render(**fields) -> TelegramRender:  # noqa: N802 - reads like the dataclass it builds
+def Render(**fields) -> TelegramRender:
     """The formatter's TelegramRender, with TEXT unless given."""
     return TelegramRender(**{"text": TEXT, **fields})
 

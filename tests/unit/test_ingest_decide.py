@@ -9,7 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.ingest.decide import (
-    MAX_BACKOFF, Action, Policy, Stored, archive_cutoff, decide, merge, merge_duplicates, new_status, next_poll,
+    MAX_BACKOFF,
+    Action,
+    Policy,
+    Stored,
+    archive_cutoff,
+    decide,
+    merge,
+    merge_duplicates,
+    new_status,
+    next_poll,
 )
 from bot.store.models import PostStatus
 from bot.store.repository import NewPost

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -175,7 +176,7 @@ def test_plan_catch_up_publishes_within_grace_and_reslots_the_rest_in_queue_orde
 def test_slots_increase_land_on_configured_wall_times_and_skip_none(zone, start, walls, count) -> None:
     times = slot_times(walls, zone, start, count)
     assert len(times) == count
-    assert all(a < b for a, b in zip(times, times[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(times))
     assert times[0] >= start
     configured = {w.replace(fold=0) for w in walls}
     for instant in times:
@@ -214,6 +215,6 @@ def test_reflow_keeps_order_and_never_shares_a_slot(zone, now, walls, data) -> N
     final = [moved.get(i.key, i.due_at) for i in items if not i.pinned]
     pinned_times = {i.due_at for i in items if i.pinned}
     assert all(t >= now for t in final)
-    assert all(a < b for a, b in zip(final, final[1:], strict=False))  # order kept, no shared slot
+    assert all(a < b for a, b in itertools.pairwise(final))  # order kept, no shared slot
     assert not pinned_times & set(final)
     assert all(is_slot(walls, zone, moved[k]) for k in moved)

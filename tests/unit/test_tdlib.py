@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("tdjson")
-from bot import tdlib  # noqa: E402
+from bot import tdlib
 
 
 def test_parse_html_returns_plain_text_and_entities() -> None:

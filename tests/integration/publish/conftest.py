@@ -29,7 +29,7 @@ def mastodon(mastodon_session_server: MastodonServer) -> MastodonServer:
 
 
 class _Images(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if self.path == "/therabot.png":
             self.send_response(200)
             self.send_header("Content-Type", "image/png")

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from publish_support import NOW, MastodonServer
 
 from bot.errors import PermanentError, RetryableError
 from bot.format.counting import mastodon_length
 from bot.publish.mastodon import MastodonPublisher, idempotency_key_for
-
-from publish_support import NOW, MastodonServer
 
 STATUS = (
     "#Therabot : un #chatbot #IA qui améliore la #dépression, l’#anxiété… "

@@ -18,8 +18,8 @@ from bot.errors import FormatError
 from bot.format import MastodonRender, TelegramRender
 from bot.publish import outbox
 from bot.publish.mastodon import MastodonPublisher, idempotency_key_for
-from bot.publish.telegram import SentMessage
 from bot.publish.targets import MastodonTarget, TelegramTarget
+from bot.publish.telegram import SentMessage
 from bot.publish.worker import run_once
 from bot.store.models import Platform, Post, Publication
 from bot.store.models import PublicationState as State
