@@ -38,7 +38,7 @@ class Parts:
         selected = tags.select(article.tags, profile.max_hashtags)
         # Fold line breaks and runs of ASCII spaces only: French typography's non-breaking
         # spaces (before : ; ! ?, inside « ») are part of the title.
-        title = _ASCII_SPACES.sub(" ", clean_text(article.title)).strip(" ")
+        title = tags.platform_text(_ASCII_SPACES.sub(" ", clean_text(article.title)).strip(" "))
         if profile.hashtag_style == "inline":
             title, trailing = tags.inline(title, selected)
         else:
@@ -49,6 +49,8 @@ class Parts:
 
         # the summary is stored as plain text (ingest's to_text): escape it, never re-read it as HTML
         body = html_to_runs(article.body_html, enough) or html_to_runs(html.escape(article.summary), enough)
+        # Author-written hashtags the platforms would cut (#e-santé) shown whole (#ESanté).
+        body = [run.restyled(tags.platform_text(run.text)) if "#" in run.text else run for run in body]
         return cls(title, body, link_label if profile.read_more else "", tuple(trailing), tuple(selected))
 
 

@@ -1,16 +1,10 @@
-"""Tags → hashtags that Telegram and Mastodon both recognize whole.
+"""Tags → hashtags that Telegram and Mastodon both recognize whole, placed in a render.
 
-Both platforms end a hashtag at the first character that is not a letter, a digit or
-"_" (TDLib ``is_hashtag_letter``; Mastodon ``Tag::HASHTAG_RE``), so "-", ".", apostrophes
-and even combining marks cut it, and a tag without a letter is no tag. ``is_hashtag_char``
-is the one definition; ingest reads inline hashtags with it too. Hence:
-
-* multi-word and hyphenated tags become CamelCase, every part capitalized:
-  ``santé mentale`` → ``#SantéMentale``, ``e-santé`` → ``#ESanté`` (one rule, no
-  special case for prefixes; Mastodon matches tags case-insensitively anyway);
-* French elisions are dropped: ``l'IA`` → ``#IA``, ``d’anxiété`` → ``#anxiété``;
-* text is NFC-composed and any leftover combining mark is removed;
-* a tag left empty, digits-only or absurdly long is dropped, never emitted broken.
+The grammar (which characters a hashtag holds, CamelCase for multi-part tags, elisions,
+author-written hashtags) is ``bot.domain.hashtags``; this module chooses which tags a render
+carries and where: in the title (``inline``) or on a line of their own (``line``). Every
+hashtag shows the stored tag's display form, on both platforms: ``alsace`` is ``#alsace``
+in a Telegram title and in a Mastodon line alike.
 """
 
 from __future__ import annotations
@@ -22,57 +16,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.store.tags import tag_key
+from bot.domain.hashtags import ELISION, can_be_tag, hashtag_body, parts, platform_text
+from bot.domain.tags import tag_key
 
-# Telegram stops recognizing hashtags longer than this (TDLib: 256 UTF-16 units); stay well under.
-MAX_HASHTAG_LENGTH = 64
-_ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’ʼ]", re.IGNORECASE)
-_APOSTROPHES = "'’ʼ"
-
-
-def is_hashtag_char(ch: str) -> bool:
-    return ch == "_" or unicodedata.category(ch)[0] == "L" or unicodedata.category(ch) == "Nd"
-
-
-@lru_cache(maxsize=8192)
-def _parts(display: str) -> tuple[str, ...]:
-    words = []
-    for word in unicodedata.normalize("NFC", display).split():
-        word = _ELISION.sub("", word)
-        current = ""
-        for ch in word:
-            if is_hashtag_char(ch):
-                current += ch
-            elif unicodedata.combining(ch):
-                continue  # a stray mark would end the hashtag on Telegram: drop it
-            else:
-                if current:
-                    words.append(current)
-                current = ""
-        if current:
-            words.append(current)
-    return tuple(words)
-
-
-@lru_cache(maxsize=8192)
-def hashtag_body(display: str) -> str | None:
-    """The hashtag for one tag, without '#', or None when it cannot be a valid one."""
-    parts = _parts(display.lstrip("#"))
-    if not parts:
-        return None
-    body = parts[0] if len(parts) == 1 else "".join(p[:1].upper() + p[1:] for p in parts)
-    # Upper-casing may decompose (Greek 'ῢ' → 'Ϋ' + U+0300): compose again, drop leftover marks.
-    body = "".join(ch for ch in unicodedata.normalize("NFC", body) if is_hashtag_char(ch))
-    if not any(unicodedata.category(ch)[0] == "L" for ch in body) or len(body) > MAX_HASHTAG_LENGTH:
-        return None
-    return body
+__all__ = ["Hashtag", "already_written", "existing_hashtags", "hashtag_body", "inline", "line", "platform_text",
+           "select", "tag_key"]
 
 
 @dataclass(frozen=True, slots=True)
 class Hashtag:
     display: str  # the tag as stored ("santé mentale")
     body: str  # the hashtag without '#' ("SantéMentale")
-    key: str  # bot.store.tags.tag_key(display)
+    key: str  # bot.domain.tags.tag_key(display)
 
 
 def select(tags: Iterable[str], limit: int) -> list[Hashtag]:
@@ -84,7 +39,7 @@ def select(tags: Iterable[str], limit: int) -> list[Hashtag]:
             break
         key = tag_key(display)
         body = hashtag_body(display)
-        if not key or body is None or key in seen or tag_key(body) in seen:
+        if not key or body is None or not can_be_tag(display) or key in seen or tag_key(body) in seen:
             continue
         seen.update({key, tag_key(body)})
         chosen.append(Hashtag(display, body, key))
@@ -102,7 +57,7 @@ def _title_words(title: str) -> tuple[tuple[int, int, str], ...]:
 
 @lru_cache(maxsize=8192)
 def _word_key(word: str) -> str:
-    return tag_key(_ELISION.sub("", word))
+    return tag_key(ELISION.sub("", word))
 
 
 def existing_hashtags(title: str) -> set[str]:
@@ -161,7 +116,7 @@ def inline(title: str, hashtags: list[Hashtag]) -> tuple[str, list[Hashtag]]:
 
 
 def _replace_first(title: str, tag: Hashtag) -> str | None:
-    target = [tag_key(p) for p in _parts(tag.display)]
+    target = [tag_key(p) for p in parts(tag.display)]
     words = _title_words(title)
     keys = [_word_key(w) for _, _, w in words]
     for i in range(len(words) - len(target) + 1):
@@ -174,9 +129,7 @@ def _replace_first(title: str, tag: Hashtag) -> str | None:
         start, end = window[0][0], window[-1][1]
         if not _standalone(title, start, end):
             continue
-        word = title[start:end]
-        if len(target) == 1 and hashtag_body(word) == word:
-            return f"{title[:start]}#{word}{title[end:]}"
+        # The stored tag's form, not the title's spelling: the same #tag on every platform.
         return f"{title[:start]}#{tag.body}{title[end:]}"
     return None
 

@@ -10,9 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.domain.posts import NewPost, PostStatus
 from bot.ingest import html as h
-from bot.store.models import PostStatus
-from bot.store.repository import NewPost
 
 # A failing source waits interval × 2^failures, but never more than this.
 MAX_BACKOFF = timedelta(hours=12)

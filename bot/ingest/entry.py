@@ -13,20 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.posts import NewPost, PostStatus
 from bot.i18n import base_language
 from bot.ingest import html as h
-from bot.ingest.hashtags import find_hashtags
-from bot.store.models import PostStatus
-from bot.store.repository import NewPost
-from bot.store.tags import clean_display, tag_key
+from bot.ingest.hashtags import entry_tags
 
 MAX_KEY = 1000
 MAX_URL = 2000
 MAX_AUTHOR = 300
-MAX_TAG = 100
 MAX_SUMMARY = 2000
-# WordPress's default category says nothing about the article.
-_NO_TAG = frozenset({"uncategorized", "non classe", "sans categorie", "general"})
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -63,19 +58,6 @@ def source_key(guid: str | None, link: str | None, title: str, published: dateti
     if len(key) > MAX_KEY:
         key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
     return key
-
-
-def entry_tags(title: str, categories: Sequence[str], text: str) -> tuple[str, ...]:
-    """Title hashtags first (they are the article's own), then categories, then body hashtags."""
-    tags: list[str] = []
-    seen: set[str] = set()
-    for display in [*find_hashtags(title), *categories, *find_hashtags(text)]:
-        display = clean_display(h.inline_text(display))
-        key = tag_key(display)
-        if key and len(display) <= MAX_TAG and key not in seen and key not in _NO_TAG:
-            seen.add(key)
-            tags.append(display)
-    return tuple(tags)
 
 
 def _fit_url(url: str | None) -> str | None:

@@ -14,35 +14,21 @@ import html
 import io
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
 
+from bot.domain.feeds import ParsedFeed
+from bot.domain.posts import NewPost
 from bot.ingest.entry import RawEntry, build_post, language_code
-from bot.store.repository import NewPost
+from bot.ingest.hashtags import categories
+from bot.ingest.wxr import parse_wxr
+
+__all__ = ["ParsedFeed", "is_wxr", "parse_feed"]  # ParsedFeed lives in bot.domain.feeds
 
 MAX_INFLATED = 50 * 1024 * 1024
 _KINDS = {"rss": "rss", "atom": "atom", "cdf": "cdf"}
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedFeed:
-    """One source's entries as the store wants them, plus what went wrong while reading.
-
-    Entries carry the status *at the source*: PUBLISHED, or DRAFT for a WXR draft; the
-    decider (``bot.ingest.decide``) replaces it with the source's queue policy.
-    """
-
-    entries: tuple[NewPost, ...]
-    title: str = ""
-    error: str | None = None  # why the document is broken (bozo); entries before it are kept
-    kind: str = "unknown"  # rss | atom | wxr | cdf | unknown
-    version: str = ""  # finer: feedparser's version ("rss20", "atom10"…) or "wxr1.2"
-    link: str | None = None
-    language: str | None = None
-    skipped: int = 0  # entries that could not be turned into posts
 
 
 def is_wxr(data: bytes) -> bool:
@@ -63,8 +49,6 @@ def parse_feed(
     service converts only what it stores, see ``bot.ingest.markdown``)."""
     data = _unwrap(data)
     if is_wxr(data):
-        from bot.ingest.wxr import parse_wxr
-
         return parse_wxr(data, source=source, default_language=default_language, now=now, markdown=markdown)
     return _parse_with_feedparser(data, source, dict(headers or {}), default_language, now, markdown)
 
@@ -186,7 +170,7 @@ def _raw_entry(item: Any, feed_base: str | None, language: str) -> RawEntry:
         summary_html=summary,
         body_html=_body(item),
         image_url=_image(item),
-        categories=tuple(t.get("term") or t.get("label") or "" for t in item.get("tags") or []),
+        categories=categories(item.get("tags") or []),
         # dict.get: FeedParserDict.get("updated_parsed") warns and aliases to published.
         published=_struct_time(dict.get(item, "published_parsed") or dict.get(item, "updated_parsed")
                                or dict.get(item, "created_parsed")),

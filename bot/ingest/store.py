@@ -12,11 +12,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.domain.posts import NewPost, PostStatus
+from bot.domain.tags import tag_key
 from bot.ingest.decide import Action, Decision, Stored
 from bot.publish import outbox
-from bot.store.models import FeedSource, Post, PostStatus, PostTag, Tag
-from bot.store.repository import IN_CHUNK, NewPost
-from bot.store.tags import tag_key
+from bot.store.models import FeedSource, Post, PostTag, Tag
+from bot.store.repository import IN_CHUNK
 
 Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[None]]
 CHUNK = IN_CHUNK

@@ -19,9 +19,9 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
+from bot.domain.feeds import ParsedFeed
+from bot.domain.posts import NewPost, PostStatus
 from bot.ingest.entry import RawEntry, build_post, language_code
-from bot.store.models import PostStatus
-from bot.store.repository import NewPost
 
 _CHUNK = 1 << 20
 _STATES = {"publish": PostStatus.PUBLISHED, "draft": PostStatus.DRAFT, "pending": PostStatus.DRAFT,
@@ -155,9 +155,7 @@ def _image_for(item: dict[str, object], export: _Export) -> tuple[str | None, st
 
 
 def parse_wxr(data: bytes, *, source: str, default_language: str, now: datetime,
-              markdown: bool = True):  # -> ParsedFeed
-    from bot.ingest.parse import ParsedFeed
-
+              markdown: bool = True) -> ParsedFeed:
     export = _read(data)
     channel = _children(export.channel) if export.channel is not None else {}
     authors = {}

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.domain.posts import PostStatus
 from bot.store.types import UTCDateTime
 
 NAMING = {
@@ -52,14 +53,6 @@ def _enum(cls: type[enum.Enum]) -> Enum:
         length=16,
         values_callable=lambda members: [m.value for m in members],
     )
-
-
-class PostStatus(enum.StrEnum):
-    DRAFT = "draft"
-    QUEUED = "queued"
-    SCHEDULED = "scheduled"
-    PUBLISHED = "published"
-    ARCHIVED = "archived"
 
 
 class PublicationState(enum.StrEnum):

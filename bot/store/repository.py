@@ -2,51 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.posts import NewPost, PostStatus  # NewPost moved to the domain; still importable from here
+from bot.domain.tags import clean_display, tag_key
 from bot.errors import NotFound
-from bot.store.models import Channel, Platform, Post, PostStatus, PostTag, Tag, utcnow
-from bot.store.tags import clean_display, tag_key
-
-
-@dataclass(frozen=True, slots=True)
-class NewPost:
-    """What it takes to store a post; ingest and the authoring commands both build one."""
-
-    source: str
-    source_key: str
-    title: str
-    url: str | None = None
-    author: str | None = None
-    language: str = "fr"
-    summary: str = ""
-    body_html: str = ""
-    body_markdown: str = ""
-    image_url: str | None = None
-    image_alt: str | None = None
-    tags: tuple[str, ...] = ()
-    status: PostStatus = PostStatus.DRAFT
-    published_at: datetime | None = None
-    published_at_estimated: bool = False
-    scheduled_at: datetime | None = None
-    content_hash: str = field(default="")
-
-    def computed_hash(self) -> str:
-        """Hash of what readers see; a change here means the post must be edited downstream."""
-        if self.content_hash:
-            return self.content_hash
-        digest = hashlib.sha256()
-        for part in (self.title, self.url or "", self.body_html, self.image_url or "", self.image_alt or "",
-                     "\x1f".join(tag_key(t) for t in self.tags)):
-            digest.update(part.encode("utf-8"))
-            digest.update(b"\x00")
-        return digest.hexdigest()
+from bot.store.models import Channel, Platform, Post, PostTag, Tag, utcnow
 
 
 def tag_spellings(displays: Iterable[str]) -> dict[str, str]:
