@@ -31,11 +31,11 @@ def tag_key(raw: str) -> str:
 # keywords and careless categories make them tags. Kept short on purpose: the lists shipped on
 # PyPI were tried and do not fit — `stop-words` counts "research", "computer", "web", "état" and
 # "essai" as stop words (real tags here), `stopwords` has no French articles ("un", "de", "à").
-# Left out on purpose: "ai" (AI), "it" (IT), "us" (US), "ete" (été, the season).
+# Left out on purpose: "ai" (AI), "it" (IT), "us" (US), "eu" (EU), "ete" (été, the season).
 _STOP_WORDS = """
 a aie as au aucun aucune aux avait avec avez avoir avons ayant c ca ce ceci cela celle celles celui ces cet
 cette ceux chez ci comme d dans de des donc dont du elle elles en entre es est et etaient etait etant etes
-etre eu eux ici il ils j je l la le les leur leurs lui m ma mais me meme mes moi mon n ne ni non nos notre nous
+etre eux ici il ils j je l la le les leur leurs lui m ma mais me meme mes moi mon n ne ni non nos notre nous
 on ont ou par pas plus pour qu quand que quel quelle quelles quels qui s sa sans se ses si son sont sous sur t ta
 te tes toi ton tous tout toute toutes tu un une vos votre vous y
 about after all also am an and any are at be been being but by can could did do does for from had has have he

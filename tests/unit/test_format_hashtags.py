@@ -58,3 +58,15 @@ def test_inline_never_glues_a_hashtag_inside_a_compound_or_word() -> None:
     assert [h.body for h in rest] == ["santé", "bot"]
     title, _ = inline("La e-santé et la santé", chosen)
     assert title == "La e-santé et la #santé"
+
+
+def test_a_tag_shows_its_stored_display_form_inline_and_trailing_alike() -> None:
+    chosen = select(["alsace", "DSL"], 5)
+    title, rest = inline("L’Alsace et les dsl", chosen)
+    assert title == "L’#alsace et les #DSL"
+    assert rest == []
+    assert line(chosen) == "#alsace #DSL"
+
+
+def test_stop_words_and_one_letter_tags_already_stored_are_not_shown() -> None:
+    assert [h.body for h in select(["un", "e", "IA", "the", "HAD"], 5)] == ["IA", "HAD"]

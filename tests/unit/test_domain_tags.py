@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.store.tags import clean_display, tag_key
+from bot.domain.tags import clean_display, tag_key
 
 
 def test_five_spellings_are_one_tag() -> None:
