@@ -2,7 +2,7 @@
 
 Telegram allows only ``A-Za-z0-9_-`` and at most 64 characters in a start payload
 (https://core.telegram.org/bots/features#deep-linking). A tag travels as its *key* (see
-``bot.store.tags.tag_key``: case-folded, accents removed), so ``#Dépression`` and
+``bot.domain.tags.tag_key``: case-folded, accents removed), so ``#Dépression`` and
 ``#depression`` link to the same tag:
 
 - ``follow_<key>`` when the key is only ``a-z0-9_`` (readable; almost every French tag);
@@ -17,7 +17,7 @@ import base64
 import binascii
 import re
 
-from bot.store.tags import tag_key
+from bot.domain.tags import tag_key
 
 MAX_PAYLOAD = 64
 _PLAIN = "follow_"

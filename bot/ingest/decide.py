@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from bot.domain.posts import NewPost, PostStatus
 from bot.ingest import html as h
@@ -47,7 +48,7 @@ class Decision:
 
 def merge(old: NewPost, new: NewPost) -> NewPost:
     """``new`` over ``old``, but an empty or truncated value never replaces a good one."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     for name in _TEXT_FIELDS:
         if not getattr(new, name) and getattr(old, name):
             changes[name] = getattr(old, name)

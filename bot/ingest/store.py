@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +20,14 @@ from bot.publish import outbox
 from bot.store.models import FeedSource, Post, PostTag, Tag
 from bot.store.repository import IN_CHUNK
 
+T = TypeVar("T")
 Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[None]]
 CHUNK = IN_CHUNK
 _COPIED = ("url", "title", "author", "language", "summary", "body_html", "body_markdown", "image_url",
            "image_alt", "published_at", "published_at_estimated")
 
 
-def _chunks(items: Sequence[object], size: int = CHUNK) -> Iterable[Sequence[object]]:
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -105,14 +107,14 @@ async def add_posts(session: AsyncSession, decisions: Sequence[Decision], tags: 
 async def update_posts(session: AsyncSession, decisions: Sequence[Decision], posts: dict[int, Post],
                        tags: dict[str, Tag], now: datetime) -> None:
     """Apply changed content; publications already sent are marked for an edit."""
-    for decision in decisions:
-        post, entry = posts[decision.stored_id], decision.post
+    ids = [d.stored_id for d in decisions if d.stored_id is not None]  # an update always names its row
+    for decision, post_id in zip(decisions, ids, strict=True):
+        post, entry = posts[post_id], decision.post
         for name in _COPIED:
             setattr(post, name, getattr(entry, name))
         post.content_hash = entry.computed_hash()
         post.updated_at = now
         post.post_tags = _links(entry, tags, post.id)
-    ids = [d.stored_id for d in decisions]
     for chunk in _chunks(ids):
         await outbox.request_edits(session, chunk)
     await session.flush()

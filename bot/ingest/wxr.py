@@ -97,8 +97,8 @@ class _Export:
 
 def _read_item(item: Element, export: _Export) -> None:
     values = _children(item)
-    meta = {}
-    terms = []
+    meta: dict[str, str] = {}
+    terms: list[str] = []
     for child in item:
         name = _name(child.tag)
         if name == "wp:postmeta":
@@ -139,10 +139,13 @@ def _read(data: bytes) -> _Export:
 
 
 def _drain(parser: XMLPullParser, export: _Export) -> None:
-    for event, element in parser.read_events():
-        if event == "start" and element.tag == "channel" and export.channel is None:
+    for event in parser.read_events():
+        element = event[-1]
+        if not isinstance(element, Element):
+            continue  # only start/end events are asked for, and they carry elements
+        if event[0] == "start" and element.tag == "channel" and export.channel is None:
             export.channel = element
-        elif event == "end" and element.tag == "item":
+        elif event[0] == "end" and element.tag == "item":
             _read_item(element, export)
             element.clear()
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.deeplinks import follow_payload, followed_tag_key
-from bot.store.tags import tag_key
+from bot.domain.tags import tag_key
 
 
 def test_french_tags_stay_readable_and_accents_fold() -> None:

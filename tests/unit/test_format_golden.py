@@ -98,8 +98,8 @@ def test_photo_with_caption_when_the_profile_prefers_images() -> None:
 
 @pytest.mark.parametrize("platform", ["telegram", "mastodon"])
 def test_from_post_accepts_new_post_and_orm_post(platform: str) -> None:
+    from bot.domain.posts import NewPost
     from bot.store.models import Post, PostTag, Tag
-    from bot.store.repository import NewPost
 
     new = NewPost(source="s", source_key="k", title="Titre", url="https://esante-blog.fr/x",
                   body_html="<p>Corps</p>", tags=("santé mentale", "IA"), image_url=None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.format.hashtags import hashtag_body, inline, line, select
+from bot.domain.hashtags import hashtag_body
+from bot.format.hashtags import inline, line, select
 
 tdlib = pytest.importorskip("bot.tdlib")
 pytest.importorskip("tdjson")

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.hashtags import hashtag_body
 from bot.format import Article, Profile, render_mastodon, render_telegram
 from bot.format.counting import utf16_length
-from bot.format.hashtags import hashtag_body
 
 tdlib = pytest.importorskip("bot.tdlib")
 pytest.importorskip("tdjson")

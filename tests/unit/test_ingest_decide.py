@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain.posts import NewPost, PostStatus
 from bot.ingest.decide import (
     MAX_BACKOFF,
     Action,
@@ -20,8 +21,6 @@ from bot.ingest.decide import (
     new_status,
     next_poll,
 )
-from bot.store.models import PostStatus
-from bot.store.repository import NewPost
 
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
 ENTRY = NewPost(source="blog", source_key="k1", title="#IA et #santé", url="https://b.example/1",
