@@ -7,9 +7,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App
 from bot.schedule.slots import local_to_utc
+from bot.settings import Settings, load_settings
+from bot.store import db
 from bot.store.models import Publication, PublicationState
 
 # Monday 4 May 2026, 08:00 in Paris (CEST).
@@ -39,3 +42,12 @@ async def set_state(app: App, publication_id: int, state: PublicationState, **va
     async with app.sessions.begin() as session:
         await session.execute(update(Publication).where(Publication.id == publication_id)
                               .values(state=state, **values))
+
+
+def make_settings(database_url: str = "sqlite+aiosqlite://", **overrides: Any) -> Settings:
+    return load_settings(None, env={}, database_url=database_url, channels=CHANNELS,
+                         access={"admins": [ADMIN], "authors": [AUTHOR]}, **overrides)
+
+
+def make_app(database_url: str, engine: AsyncEngine, **overrides: Any) -> App:
+    return App(settings=make_settings(database_url, **overrides), engine=engine, sessions=db.session_factory(engine))
