@@ -24,6 +24,11 @@ def _describe(entry: Access) -> str:
     return f"{role} (configuration)" if entry.from_config and entry.from_config == entry.role else role
 
 
+def _as_json(entry: Access) -> dict[str, object]:
+    return {"user_id": entry.user_id, "role": entry.role.value if entry.role else None, "name": entry.name,
+            "from_config": entry.from_config.value if entry.from_config else None}
+
+
 @app.command("grant")
 def grant(
     ctx: typer.Context,
@@ -51,17 +56,13 @@ def list_(
 ) -> None:
     """List authors and admins, from the configuration and the database."""
     entries = with_app(ctx, access.list_authors)
-    rows = [{"user_id": e.user_id, "role": e.role.value if e.role else None, "name": e.name,
-             "from_config": e.from_config.value if e.from_config else None} for e in entries]
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([_as_json(e) for e in entries], ensure_ascii=False, indent=2))
         return
-    if not rows:
+    if not entries:
         console.print("No authors yet: add admins to [access] in the configuration, or `relais authors grant USER_ID`.")
         return
-    table = Table(title="Authors")
-    for column in ("user id", "role", "name", "from"):
-        table.add_column(column)
+    table = Table("user id", "role", "name", "from", title="Authors")
     for e in entries:
         source = "configuration" if e.from_config == e.role else "database"
         table.add_row(str(e.user_id), e.role.value if e.role else "", e.name or "", source)

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-
 CONFIG = """
 [access]
 admins = [1001]
@@ -17,38 +15,31 @@ authors = [2002]
 
 
 @pytest.fixture
-def relais(database_url: str, empty_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture):
-    monkeypatch.delenv("RELAIS_CONFIG", raising=False)
-    monkeypatch.delenv("RELAIS_DATABASE_URL", raising=False)
+def cli(relais, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`relais …` (fixture in conftest) with a configuration naming the bootstrap users."""
     config = tmp_path / "relais.toml"
     config.write_text(CONFIG, encoding="utf-8")
-
-    def call(*args: str) -> tuple[int, str, str]:
-        code = main(["--config", str(config), "--database", database_url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    assert call("db", "upgrade")[0] == 0
-    return call
+    monkeypatch.setenv("RELAIS_CONFIG", str(config))
+    assert relais("db", "upgrade")[0] == 0
+    return relais
 
 
-def test_grant_list_revoke(relais) -> None:
-    code, out, _ = relais("authors", "grant", "3003", "--name", "Léa")
+def test_grant_list_revoke(cli) -> None:
+    code, out, _ = cli("authors", "grant", "3003", "--name", "Léa")
     assert code == 0 and "User 3003 is now author." in out
-    code, out, _ = relais("authors", "grant", "3003")
+    code, out, _ = cli("authors", "grant", "3003")
     assert code == 0 and "User 3003 already is author." in out
-    code, out, _ = relais("authors", "grant", "2002")
+    code, out, _ = cli("authors", "grant", "2002")
     assert code == 0 and "User 2002 already is author (configuration)." in out
-    code, out, _ = relais("authors", "list", "--json")
+    code, out, _ = cli("authors", "list", "--json")
     assert json.loads(out) == [
         {"user_id": 1001, "role": "admin", "name": None, "from_config": "admin"},
         {"user_id": 2002, "role": "author", "name": None, "from_config": "author"},
         {"user_id": 3003, "role": "author", "name": "Léa", "from_config": None},
     ]
-    code, out, _ = relais("authors", "list")
+    code, out, _ = cli("authors", "list")
     assert code == 0 and "Léa" in out and "configuration" in out and "database" in out
-    code, out, _ = relais("authors", "revoke", "3003")
+    code, out, _ = cli("authors", "revoke", "3003")
     assert code == 0 and "User 3003 is now reader." in out
 
 
@@ -61,7 +52,7 @@ def test_grant_list_revoke(relais) -> None:
         (("authors", "grant", "3003", "--role", "boss"), 2, "Invalid value"),
     ],
 )
-def test_clear_errors(relais, args: tuple[str, ...], code: int, message: str) -> None:
-    result, _, err = relais(*args)
+def test_clear_errors(cli, args: tuple[str, ...], code: int, message: str) -> None:
+    result, _, err = cli(*args)
     assert result == code
     assert message in " ".join(err.split())
