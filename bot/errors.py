@@ -5,6 +5,7 @@ The tree::
     RelaisError                      exit code 1 unless stated
     ├── ConfigError                  exit 2: bad file, key, value or missing secret
     ├── UsageError                   exit 2: a command was called wrongly
+    ├── Forbidden                    this user may not do that (bot.services.access)
     ├── StoreError                   the database failed or refused
     │   ├── DatabaseUnavailable      cannot connect, or locked
     │   ├── SchemaBehind             the database is behind the migrations' head
@@ -36,6 +37,10 @@ class ConfigError(RelaisError):
 
 class UsageError(RelaisError):
     exit_code = 2
+
+
+class Forbidden(RelaisError):
+    pass
 
 
 class StoreError(RelaisError):

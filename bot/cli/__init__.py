@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from bot import __version__
-from bot.cli import config, db, demo, ingest, post, queue, render, run
+from bot.cli import authors, config, db, demo, ingest, post, queue, render, run
 from bot.cli.common import GlobalOptions, err_console
 from bot.errors import RelaisError
 
@@ -36,6 +36,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(post.app, name="post")
+app.add_typer(authors.app, name="authors")
 app.command("import")(ingest.import_)
 app.command("queue")(queue.show_queue)
 app.command("publish")(queue.publish)

@@ -1,4 +1,4 @@
-"""`relais import SOURCE…`: bring feeds and WordPress exports into the content store."""
+"""`relais import SOURCE…`: bring feeds and WordPress exports into the content store (bot.services.feeds)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.app import App
 from bot.cli.common import console, err_console, with_app
 from bot.ingest.decide import Policy
-from bot.ingest.fetch import DEFAULT_MAX_BYTES, is_url, make_client
-from bot.ingest.service import ImportReport, feed_options, import_source
+from bot.ingest.fetch import DEFAULT_MAX_BYTES, is_url
+from bot.ingest.service import ImportReport
+from bot.services import feeds
 
 BIG_FILE = 1024 * 1024  # a progress bar is worth it from here on
 _COLUMNS = ("added", "updated", "unchanged", "archived", "errors")
@@ -26,6 +26,22 @@ def _wants_progress(sources: list[str]) -> bool:
         return True
     location = sources[0]
     return is_url(location) or (os.path.isfile(location) and os.path.getsize(location) > BIG_FILE)
+
+
+class _Bar:
+    """A progress bar line per source, hidden once the source is done."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar, self.tasks = bar, dict[str, TaskID]()
+
+    def started(self, location: str) -> None:
+        self.tasks[location] = self.bar.add_task(location[-50:], total=None)
+
+    def stored(self, location: str, done: int, total: int) -> None:
+        self.bar.update(self.tasks[location], completed=done, total=total)
+
+    def finished(self, location: str, report: ImportReport) -> None:
+        self.bar.update(self.tasks[location], visible=False)
 
 
 def import_(
@@ -42,34 +58,12 @@ def import_(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
     """Import articles from RSS/Atom/WordPress feeds or WordPress WXR export files."""
-
-    async def work(relais: App) -> list[ImportReport]:
-        now = datetime.now(UTC)
-        feeds = {feed.url: feed for feed in relais.settings.feeds}
-        reports = []
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err_console, transient=True,
-                      disable=as_json or not _wants_progress(sources)) as bar:
-            async with make_client() as client:
-                for location in sources:
-                    task = bar.add_task(location[-50:], total=None)
-                    feed = feeds.get(location)
-                    options = feed_options(feed) if feed else {}  # a configured feed's own settings…
-                    if policy is not None:  # …unless the command line says otherwise
-                        options["policy"] = policy
-                    if max_age_days is not None:
-                        options["max_age_days"] = max_age_days
-                    reports.append(await import_source(
-                        relais, location if is_url(location) else str(Path(location).expanduser()),
-                        now=now, client=client, enqueue=relais.enqueue,
-                        default_language=relais.settings.default_language, max_bytes=max_bytes, force=force,
-                        progress=lambda done, total, task=task: bar.update(task, completed=done, total=total),
-                        **options,
-                    ))
-                    bar.update(task, visible=False)
-        return reports
-
-    reports = with_app(ctx, work)
+    now = datetime.now(UTC)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=as_json or not _wants_progress(sources)) as bar:
+        reports = with_app(ctx, lambda relais: feeds.import_sources(
+            relais, sources, now=now, policy=policy, max_age_days=max_age_days, max_bytes=max_bytes, force=force,
+            progress=_Bar(bar)))
     if as_json:
         totals = {column: sum(getattr(r, column) for r in reports) for column in _COLUMNS}
         typer.echo(json.dumps({"sources": [r.as_dict() for r in reports], "totals": totals},

@@ -1,23 +1,24 @@
-"""`relais post …`: minimal post management over the repository."""
+"""`relais post …`: posts in the content store, over bot.services.posts."""
 
 from __future__ import annotations
 
-import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from bot.app import App
-from bot.cli.common import console, with_app
-from bot.store import repository
-from bot.store.models import Post, PostStatus
+from bot.cli.common import console, settings, with_app
+from bot.cli.queue import parse_when, print_outcomes
+from bot.services import posts
+from bot.services.posts import PostView
+from bot.store.models import PostStatus
 
-app = typer.Typer(help="Posts in the content store: add, list, show, delete.", no_args_is_help=True)
+app = typer.Typer(help="Posts in the content store: add, edit, list, show, delete.", no_args_is_help=True)
 
 
-def post_dict(post: Post) -> dict[str, Any]:
+def post_dict(post: PostView) -> dict[str, Any]:
     return {
         "id": post.id,
         "source": post.source,
@@ -27,7 +28,7 @@ def post_dict(post: Post) -> dict[str, Any]:
         "url": post.url,
         "author": post.author,
         "language": post.language,
-        "tags": [tag.display for tag in post.tags],
+        "tags": list(post.tags),
         "published_at": post.published_at.isoformat() if post.published_at else None,
         "scheduled_at": post.scheduled_at.isoformat() if post.scheduled_at else None,
         "image_url": post.image_url,
@@ -38,28 +39,43 @@ def post_dict(post: Post) -> dict[str, Any]:
 @app.command("add")
 def add(
     ctx: typer.Context,
-    title: str = typer.Argument(..., help="The post's title (hashtags allowed)."),
+    title: str = typer.Argument(..., help="The post's title (its #hashtags become tags)."),
     url: str | None = typer.Option(None, help="Canonical URL of the article."),
-    body: str = typer.Option("", help="Body as HTML or plain text."),
+    body: str = typer.Option("", help="Body as HTML or plain text (its #hashtags become tags)."),
     tag: list[str] = typer.Option([], "--tag", "-t", help="A tag; repeat for several."),
     language: str | None = typer.Option(None, help="Language code; default from configuration."),
-    status: PostStatus = typer.Option(PostStatus.DRAFT, help="Initial status."),
+    status: PostStatus = typer.Option(PostStatus.DRAFT, help="Initial status; queued: on the queue like an "
+                                      "imported entry; scheduled: at --at."),
+    at: str | None = typer.Option(None, "--at", help='With --status scheduled: when, e.g. "2026-12-01 09:00" '
+                                  "(local time)."),
 ) -> None:
     """Add a post by hand (source `manual`)."""
+    when = parse_when(at, settings(ctx).tz) if at is not None else None
+    now = datetime.now(UTC)
+    created = with_app(ctx, lambda relais: posts.create(relais, title, now=now, url=url, body=body, tags=tag,
+                                                        language=language, status=status, at=when))
+    console.print(f"Added post {created.post.id}: {created.post.title}", soft_wrap=True, highlight=False)
+    if status in (PostStatus.QUEUED, PostStatus.SCHEDULED):
+        print_outcomes(created.channels, settings(ctx).tz)
 
-    async def work(relais: App) -> Post:
-        key = hashlib.sha256(f"{title}\x00{url}\x00{body}".encode()).hexdigest()[:32]
-        new = repository.NewPost(
-            source="manual", source_key=key, title=title, url=url, body_html=body,
-            language=language or relais.settings.default_language, tags=tuple(tag), status=status,
-        )
-        async with relais.sessions.begin() as session:
-            if await repository.find_post(session, "manual", key):
-                raise typer.BadParameter("an identical post already exists")
-            return await repository.add_post(session, new)
 
-    post = with_app(ctx, work)
-    console.print(f"Added post {post.id}: {post.title}")
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    post_id: int = typer.Argument(..., help="The post's id."),
+    title: str | None = typer.Option(None, help="The new title (its #hashtags become tags)."),
+    body: str | None = typer.Option(None, help="The new body, HTML or plain text."),
+    tag: list[str] | None = typer.Option(None, "--tag", "-t", help="Replace the tags; repeat for several."),
+) -> None:
+    """Edit a post; messages already sent are edited to match by `relais run`."""
+    now = datetime.now(UTC)
+    edited = with_app(ctx, lambda relais: posts.edit(relais, post_id, now=now, title=title, body=body,
+                                                     tags=tag or None))
+    if not edited.changed:
+        console.print(f"Post {post_id} unchanged.")
+        return
+    follow = f"; {edited.edits_requested} sent message(s) will be edited" if edited.edits_requested else ""
+    console.print(f"Edited post {post_id}: {edited.post.title}{follow}", soft_wrap=True, highlight=False)
 
 
 @app.command("list")
@@ -70,20 +86,15 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List posts, newest first."""
-
-    async def work(relais: App) -> tuple[list[dict[str, Any]], int]:
-        async with relais.sessions() as session:
-            posts = await repository.list_posts(session, status=status, limit=limit)
-            return [post_dict(p) for p in posts], await repository.count_posts(session)
-
-    rows, total = with_app(ctx, work)
+    page = with_app(ctx, lambda relais: posts.list_posts(relais, status=status, limit=limit))
+    rows = [post_dict(p) for p in page.posts]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
         console.print("No posts yet. Add one with `relais post add` or import a feed with `relais import`.")
         return
-    table = Table(title=f"Posts ({len(rows)} of {total})")
+    table = Table(title=f"Posts ({len(rows)} of {page.total})")
     for column in ("id", "status", "published", "title", "tags"):
         table.add_column(column)
     for row in rows:
@@ -101,12 +112,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one post."""
-
-    async def work(relais: App) -> dict[str, Any]:
-        async with relais.sessions() as session:
-            return post_dict(await repository.get_post(session, post_id))
-
-    row = with_app(ctx, work)
+    row = post_dict(with_app(ctx, lambda relais: posts.get(relais, post_id)))
     if as_json:
         typer.echo(json.dumps(row, ensure_ascii=False, indent=2))
         return
@@ -122,10 +128,6 @@ def delete(
     post_id: int = typer.Argument(..., help="The post's id."),
 ) -> None:
     """Delete a post (its sent messages are deleted by the publisher)."""
-
-    async def work(relais: App) -> Post:
-        async with relais.sessions.begin() as session:
-            return await repository.delete_post(session, post_id)
-
-    post = with_app(ctx, work)
+    now = datetime.now(UTC)
+    post = with_app(ctx, lambda relais: posts.delete(relais, post_id, now=now))
     console.print(f"Deleted post {post.id}: {post.title}")

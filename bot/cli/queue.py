@@ -1,4 +1,4 @@
-"""`relais queue`, `relais publish`, `relais channel …`: the queue, over bot.publish.queue.
+"""`relais queue`, `relais publish`, `relais channel …`: the queue, over bot.services.publishing.
 
 These commands only queue and move due times; the outbox worker (`relais run`) sends.
 Times are shown in the configured time zone; naive times typed here are read in it too.
@@ -13,12 +13,12 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from bot.app import App
 from bot.cli.common import console, err_console, settings, with_app
-from bot.errors import NotFound, UsageError
-from bot.publish import queue as service
+from bot.errors import UsageError
+from bot.publish.queue import ChannelQueue, Mode
 from bot.schedule.slots import naive_to_utc
-from bot.store import repository
+from bot.services import publishing
+from bot.services.publishing import ChannelOutcome, Outcome
 
 channel_app = typer.Typer(help="Publishing channels: list, pause, resume.", no_args_is_help=True)
 
@@ -38,7 +38,7 @@ def parse_when(text: str, tz: Any) -> datetime:
     return naive_to_utc(value, tz)
 
 
-def _listing_json(listing: list[service.ChannelQueue]) -> list[dict[str, Any]]:
+def _listing_json(listing: list[ChannelQueue]) -> list[dict[str, Any]]:
     return [
         {
             "channel": c.name, "platform": c.platform, "enabled": c.enabled, "paused": c.paused,
@@ -61,18 +61,7 @@ def show_queue(
 ) -> None:
     """List what is queued, per channel, with its slot time (local and UTC)."""
     now = datetime.now(UTC)
-
-    async def work(relais: App) -> list[service.ChannelQueue]:
-        async with relais.sessions() as session:
-            listing = await service.queue_listing(session, now, relais.settings)
-        if channel is not None:
-            listing = [c for c in listing if c.name == channel]
-            if not listing:
-                known = ", ".join(c.name for c in relais.settings.channels) or "none configured"
-                raise NotFound(f"unknown channel {channel!r}; configured channels: {known}")
-        return listing
-
-    listing = with_app(ctx, work)
+    listing = with_app(ctx, lambda relais: publishing.queue_listing(relais, now, channel=channel))
     if as_json:
         typer.echo(json.dumps(_listing_json(listing), ensure_ascii=False, indent=2))
         return
@@ -106,36 +95,38 @@ def publish(
     chosen = [name for name, on in (("--now", now), ("--next", next_), ("--at", at is not None)) if on]
     if len(chosen) > 1:
         raise UsageError(f"choose one of --now, --next, --at (got {' and '.join(chosen)})")
-    mode = "now" if now else "next" if next_ else "at" if at is not None else "queue"
+    mode: Mode = "now" if now else "next" if next_ else "at" if at is not None else "queue"
     tz = settings(ctx).tz
     when = parse_when(at, tz) if at is not None else None
     started = datetime.now(UTC)
-
-    async def work(relais: App) -> tuple[str, list[tuple[str, datetime, str, bool]]]:
-        async with relais.sessions.begin() as session:
-            post = await repository.get_post(session, post_id)
-            created = await service.enqueue(session, post, started, settings=relais.settings,
-                                            mode=mode, at=when)  # type: ignore[arg-type]
-            new_ids = {p.id for p in created}
-            rows = []
-            for _, channel in await service.matching_channels(session, post, relais.settings):
-                publication = await service.publication_of(session, post.id, channel.id)
-                if publication is not None and publication.due_at is not None:
-                    what = ("queued on" if publication.id in new_ids
-                            else f"already {publication.state} on" if publication.state != "pending"
-                            else "already queued on")
-                    rows.append((channel.name, publication.due_at, what, channel.paused))
-            return post.title, rows
-
-    title, rows = with_app(ctx, work)
-    if not rows:
+    result = with_app(ctx, lambda relais: publishing.enqueue(relais, post_id, started, mode=mode, at=when))
+    if not result.matched:
         err_console.print(f"[yellow]No enabled channel matches post {post_id}[/yellow] "
                           "(check the channels' tags and enabled flags); nothing was queued.")
         raise typer.Exit(1)
-    console.print(f"Post {post_id}: {title}", soft_wrap=True, highlight=False)
-    for name, due, what, paused in rows:
-        note = " — channel paused: sent after `relais channel resume`" if paused else ""
-        console.print(f"  {what} {name} for {local_text(due, tz)} ({due:%H:%M} UTC){note}", soft_wrap=True)
+    console.print(f"Post {post_id}: {result.title}", soft_wrap=True, highlight=False)
+    print_outcomes(result.matched, tz)
+
+
+_VERBS = {Outcome.QUEUED: "queued on", Outcome.MOVED: "moved on", Outcome.UNSCHEDULED: "withdrawn from",
+          Outcome.RETRIED: "sent again on"}
+
+
+def _verb(outcome: ChannelOutcome) -> str:
+    if outcome.outcome in _VERBS:
+        return _VERBS[outcome.outcome]
+    return "already queued on" if outcome.state == "pending" else f"already {outcome.state} on"
+
+
+def print_outcomes(outcomes: tuple[ChannelOutcome, ...], tz: Any) -> None:
+    """One line per channel the post is on: what happened and when it is due."""
+    shown = [o for o in outcomes if o.outcome is not Outcome.NOT_MATCHING]
+    if not shown:
+        console.print("  no enabled channel matches it (check the channels' tags); it is not on any queue.")
+    for o in shown:
+        due = f" for {local_text(o.due_at, tz)} ({o.due_at:%H:%M} UTC)" if o.due_at is not None else ""
+        note = " — channel paused: sent after `relais channel resume`" if o.paused else ""
+        console.print(f"  {_verb(o)} {o.channel}{due}{note}", soft_wrap=True)
 
 
 @channel_app.command("list")
@@ -145,31 +136,20 @@ def list_channels(
 ) -> None:
     """List configured channels with their slots, state and queue length."""
     now = datetime.now(UTC)
-
-    async def work(relais: App) -> list[service.ChannelQueue]:
-        async with relais.sessions() as session:
-            return await service.queue_listing(session, now, relais.settings)
-
-    listing = with_app(ctx, work)
+    channels = with_app(ctx, lambda relais: publishing.list_channels(relais, now))
     loaded = settings(ctx)
-    configs = {c.name: c for c in loaded.channels}
-    rows = [
-        {"name": c.name, "platform": c.platform, "target": configs[c.name].chat or configs[c.name].instance_url,
-         "state": "disabled" if not c.enabled else "paused" if c.paused else "active",
-         "slots": [s.strftime("%H:%M") for s in c.slots], "tags": list(configs[c.name].tags),
-         "queued": len(c.entries)}
-        for c in listing
-    ]
+    rows = [{"name": c.name, "platform": c.platform, "target": c.target, "state": c.state,
+             "slots": [s.strftime("%H:%M") for s in c.slots], "tags": list(c.tags), "queued": c.queued}
+            for c in channels]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table(title="Channels")
     for column in ("name", "platform", "target", "state", f"slots ({loaded.timezone})", "tags", "queued"):
         table.add_column(column)
-    for row in rows:
-        table.add_row(row["name"], row["platform"], row["target"] or "", row["state"],
-                      ", ".join(row["slots"]) or "—", " ".join(f"#{t}" for t in row["tags"]) or "all posts",
-                      str(row["queued"]))
+    for c in channels:
+        table.add_row(c.name, c.platform, c.target or "", c.state, ", ".join(s.strftime("%H:%M") for s in c.slots) or "—",
+                      " ".join(f"#{t}" for t in c.tags) or "all posts", str(c.queued))
     console.print(table)
 
 
@@ -177,11 +157,7 @@ def list_channels(
 def pause(ctx: typer.Context, name: str = typer.Argument(..., help="The channel's name.")) -> None:
     """Pause a channel: nothing is sent to it until it is resumed; its queue is kept."""
 
-    async def work(relais: App) -> None:
-        async with relais.sessions.begin() as session:
-            await service.pause(session, name)
-
-    with_app(ctx, work)
+    with_app(ctx, lambda relais: publishing.pause(relais, name))
     console.print(f"Channel {name} paused; its queue is kept. Resume with `relais channel resume {name}`.",
                   soft_wrap=True)
 
@@ -192,11 +168,7 @@ def resume(ctx: typer.Context, name: str = typer.Argument(..., help="The channel
     now = datetime.now(UTC)
     tz = settings(ctx).tz
 
-    async def work(relais: App) -> service.CatchUpReport:
-        async with relais.sessions.begin() as session:
-            return await service.resume(session, name, now, relais.settings)
-
-    report = with_app(ctx, work)
+    report = with_app(ctx, lambda relais: publishing.resume(relais, name, now))
     console.print(f"Channel {name} resumed.")
     if report.late:
         console.print(f"  {len(report.late)} missed publication(s) within the grace period are sent now.")

@@ -21,7 +21,7 @@ from bot.store.models import FeedSource, Post, PostTag, Tag
 from bot.store.repository import IN_CHUNK
 
 T = TypeVar("T")
-Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[None]]
+Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[object]]  # its result (the publications) is unused
 CHUNK = IN_CHUNK
 _COPIED = ("url", "title", "author", "language", "summary", "body_html", "body_markdown", "image_url",
            "image_alt", "published_at", "published_at_estimated")

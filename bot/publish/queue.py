@@ -28,7 +28,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 
@@ -160,6 +160,22 @@ def _due_for(
 
 # --- enqueue ------------------------------------------------------------------------------------
 
+def _checked_times(mode: str, now: datetime, at: datetime | None, settings: Settings) -> tuple[datetime, datetime | None]:
+    """(now, at) in UTC once the mode and times are valid; UsageError otherwise."""
+    if mode not in MODES:
+        raise UsageError(f"unknown queue mode {mode!r}: choose one of {', '.join(MODES)}")
+    slotmath.require_aware(now, "now")
+    now = now.astimezone(UTC)
+    if mode != "at":
+        return now, None
+    if at is None:
+        raise UsageError("mode 'at' needs a time")
+    slotmath.require_aware(at, "at")
+    at = at.astimezone(UTC)
+    if at < now:
+        raise UsageError(f"{at.astimezone(settings.tz):%Y-%m-%d %H:%M %Z} is in the past")
+    return now, at
+
 async def enqueue(
     session: AsyncSession, post: Post, now: datetime, *, settings: Settings,
     mode: Mode = "queue", at: datetime | None = None,
@@ -169,17 +185,7 @@ async def enqueue(
     Idempotent: a channel that already has a publication of this post is left alone (its
     row is not returned). Runs in the caller's transaction; flushes, never commits.
     """
-    if mode not in MODES:
-        raise UsageError(f"unknown queue mode {mode!r}: choose one of {', '.join(MODES)}")
-    slotmath.require_aware(now, "now")
-    now = now.astimezone(UTC)
-    if mode == "at":
-        if at is None:
-            raise UsageError("mode 'at' needs a time")
-        slotmath.require_aware(at, "at")
-        at = at.astimezone(UTC)
-        if at < now:
-            raise UsageError(f"{at.astimezone(settings.tz):%Y-%m-%d %H:%M %Z} is in the past")
+    now, at = _checked_times(mode, now, at, settings)
     if post.deleted_at is not None:
         raise UsageError(f"post {post.id} is deleted and cannot be published")
     tz = settings.tz
@@ -342,3 +348,89 @@ async def next_due_at(session: AsyncSession, now: datetime) -> datetime | None:
         .limit(1)
     )
     return await session.scalar(query)
+
+
+# --- moving, withdrawing and retrying one post's publications ------------------------------------
+
+async def reschedule(
+    session: AsyncSession, post: Post, now: datetime, *, settings: Settings,
+    mode: Mode = "queue", at: datetime | None = None,
+) -> list[SlotMove]:
+    """Give ``post``'s unsent publications a new due time by the enqueue rules (same modes).
+
+    Each one is placed as if queued afresh on its channel (the other posts move as ``next``
+    and ``at`` move them); sent and in-flight ones are left alone. Runs in the caller's transaction.
+    """
+    now, at = _checked_times(mode, now, at, settings)
+    configs = {c.name: c for c in settings.channels}
+    unsent = (Publication.post_id == post.id, Publication.state.in_(outbox.SENDABLE), Publication.claimed_by.is_(None))
+    names = (await session.scalars(select(Channel.name).join(Publication.channel).where(*unsent))).all()
+    await _channel_rows(session, names, lock=True)  # channels first, like enqueue and catch-up: no deadlock
+    query = select(Publication).where(*unsent).order_by(Publication.channel_id).with_for_update(of=Publication)
+    moved: list[SlotMove] = []
+    for publication in (await session.scalars(query)).unique().all():
+        config = configs.get(publication.channel.name)
+        if config is None:
+            continue
+        items = [i for i in await _queue_items(session, publication.channel_id, config.slots, settings.tz)
+                 if i.key != publication.id]
+        due, moves = _due_for(mode, config.slots, settings.tz, now, at, items)
+        await _apply_moves(session, moves, f"post {post.id} rescheduled ({mode}) on {config.name}")
+        old = publication.due_at or now
+        publication.due_at = publication.next_attempt_at = due
+        moved.append(SlotMove(publication.id, post.id, config.name, old, due))
+        log.info("post %s moved on channel %s from %s to %s (%s)", post.id, config.name, old.isoformat(),
+                 due.isoformat(), mode)
+    if moved:
+        if post.status != PostStatus.PUBLISHED:
+            post.status = PostStatus.SCHEDULED if mode == "at" else PostStatus.QUEUED
+        post.scheduled_at = min(m.new_due_at for m in moved)
+    await session.flush()
+    return moved
+
+
+async def unschedule(session: AsyncSession, post: Post) -> list[tuple[int, int]]:
+    """Withdraw ``post``'s publications that are not sent nor being sent; returns (publication id, channel id).
+
+    The rows are deleted (not marked) so the post can be queued again later. The guarded
+    DELETE is the arbiter against a worker's claim, as the claim's guarded UPDATE is. A
+    ``retry`` row whose last try's outcome was unknown may have reached the platform: that
+    message, if any, stays where it is.
+    """
+    result = await session.execute(
+        delete(Publication)
+        .where(Publication.post_id == post.id, Publication.state.in_(outbox.SENDABLE),
+               Publication.claimed_by.is_(None))
+        .returning(Publication.id, Publication.channel_id)
+        .execution_options(synchronize_session=False)
+    )
+    withdrawn = [(int(pid), int(cid)) for pid, cid in result.all()]
+    remaining = await session.scalar(select(func.count()).select_from(Publication).where(
+        Publication.post_id == post.id, Publication.state.in_(LISTED_STATES)))
+    if withdrawn and not remaining and post.status in (PostStatus.QUEUED, PostStatus.SCHEDULED):
+        post.status, post.scheduled_at = PostStatus.DRAFT, None
+    for publication_id, channel_id in withdrawn:
+        log.info("publication %s (post %s, channel %s) withdrawn from the queue", publication_id, post.id, channel_id)
+    await session.flush()
+    return withdrawn
+
+
+async def retry_dead(session: AsyncSession, post: Post, now: datetime) -> list[int]:
+    """Send ``post``'s dead publications again from now on, with their attempts reset; returns their ids.
+
+    Only sends that never went out: a dead row with a remote id is a delete that failed, and
+    sending it again would duplicate the message. The idempotency key is kept.
+    """
+    result = await session.execute(
+        update(Publication)
+        .where(Publication.post_id == post.id, Publication.state == PublicationState.DEAD,
+               Publication.remote_id.is_(None))
+        .values(state=PublicationState.RETRY, attempts=0, next_attempt_at=now, claimed_by=None, claimed_at=None)
+        .returning(Publication.id)
+        .execution_options(synchronize_session=False)
+    )
+    revived = [int(pid) for pid in result.scalars().all()]
+    for publication_id in revived:
+        log.info("dead publication %s (post %s) sent again from %s", publication_id, post.id, now.isoformat())
+    await session.flush()
+    return revived

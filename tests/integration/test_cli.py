@@ -35,7 +35,7 @@ def test_upgrade_then_add_list_show_delete(relais) -> None:
     code, out, _ = relais("post", "list", "--json")
     rows = json.loads(out)
     assert [r["title"] for r in rows] == ["#Therabot : un #chatbot qui écoute"]
-    assert rows[0]["tags"] == ["IA", "Santé mentale"]
+    assert rows[0]["tags"] == ["Therabot", "chatbot", "IA", "Santé mentale"]  # title hashtags first, as ingest
     code, out, _ = relais("post", "show", "1", "--json")
     assert json.loads(out)["language"] == "fr"
     assert relais("post", "delete", "1")[0] == 0

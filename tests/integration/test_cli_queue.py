@@ -129,3 +129,24 @@ def test_channel_pause_list_resume(relais) -> None:
     assert [e["post_id"] for e in channels["esante-telegram"]["queue"]] == [2, 1]  # --now first
     due = datetime.fromisoformat(channels["esante-telegram"]["queue"][1]["due_local"])
     assert due.tzinfo is not None and due.utcoffset() == due.astimezone(ZoneInfo("Europe/Paris")).utcoffset()
+
+
+def test_post_added_as_queued_is_tagged_and_on_the_queue(relais) -> None:
+    """Regression: `post add --status queued` stored no tag and no publication; `relais queue` stayed empty."""
+    code, out, _ = relais("post", "add", "Un #test de l’#anxiété", "--status", "queued", "--tag", "Santé mentale")
+    assert code == 0 and "Added post 3" in out
+    assert "queued on esante-telegram for " in out and "queued on sante-mentale for " in out
+    code, out, _ = relais("post", "show", "3", "--json")
+    assert json.loads(out)["tags"] == ["test", "anxiété", "Santé mentale"]
+    channels = queue_json(relais)
+    assert [e["post_id"] for e in channels["esante-telegram"]["queue"]] == [3]
+    assert [e["post_id"] for e in channels["sante-mentale"]["queue"]] == [3]
+    code, out, _ = relais("publish", "3")
+    assert code == 0 and "already queued on esante-telegram" in out
+
+
+def test_post_added_as_scheduled_takes_its_time(relais) -> None:
+    code, out, _ = relais("post", "add", "Bientôt l’#IA", "--status", "scheduled", "--at", "2036-12-01 09:00")
+    assert code == 0 and "queued on esante-telegram for 2036-12-01 09:00 CET (08:00 UTC)" in out
+    code, _, err = relais("post", "add", "Sans date #IA", "--status", "scheduled")
+    assert code == 2 and "needs a time" in err

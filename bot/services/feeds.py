@@ -1,0 +1,82 @@
+"""Feeds: one-off imports of sources and the polling of configured feeds, over :mod:`bot.ingest.service`.
+
+The rule kept here: a source equal to a configured feed's URL imports with that feed's
+name, policy and first-import guard, unless the caller overrides policy or guard. New
+entries stored as queued take the publishing side's enqueue hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from bot.ingest import service as ingest
+from bot.ingest.decide import Policy
+from bot.ingest.fetch import DEFAULT_MAX_BYTES, is_url, make_client
+from bot.ingest.service import ImportReport
+from bot.services.context import Services
+from bot.services.publishing import enqueue_hook
+from bot.settings import Settings
+
+
+class ImportProgress(Protocol):
+    """Told what an import is doing, source by source (a progress bar, a chat message…)."""
+
+    def started(self, location: str) -> None: ...
+
+    def stored(self, location: str, done: int, total: int) -> None: ...
+
+    def finished(self, location: str, report: ImportReport) -> None: ...
+
+
+def feed_options(settings: Settings, location: str, *, policy: Policy | None = None,
+                 max_age_days: int | None = None) -> dict[str, Any]:
+    """``import_source`` keywords for ``location``: a configured feed's own settings, then the overrides."""
+    feed = next((f for f in settings.feeds if f.url == location), None)
+    options = ingest.feed_options(feed) if feed else {}
+    if policy is not None:
+        options["policy"] = policy
+    if max_age_days is not None:
+        options["max_age_days"] = max_age_days
+    return options
+
+
+def _stored_callback(progress: ImportProgress | None, location: str) -> ingest.Progress | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress.stored(location, done, total)
+
+
+def _located(location: str) -> str:
+    return location if is_url(location) else str(Path(location).expanduser())
+
+
+async def import_sources(app: Services, sources: Sequence[str], *, now: datetime, policy: Policy | None = None,
+                         max_age_days: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES, force: bool = False,
+                         progress: ImportProgress | None = None) -> list[ImportReport]:
+    """Import feed URLs or files one after the other (one transaction each); one bad source never stops the rest."""
+    reports = []
+    async with make_client() as client:
+        for location in sources:
+            if progress is not None:
+                progress.started(location)
+            report = await ingest.import_source(
+                app.sessions, _located(location), now=now, client=client, enqueue=enqueue_hook(app.settings),
+                default_language=app.settings.default_language, max_bytes=max_bytes, force=force,
+                progress=_stored_callback(progress, location),
+                **feed_options(app.settings, location, policy=policy, max_age_days=max_age_days),
+            )
+            if progress is not None:
+                progress.finished(location, report)
+            reports.append(report)
+    return reports
+
+
+async def poll_due(app: Services, *, now: datetime, client: httpx.AsyncClient | None = None) -> list[ImportReport]:
+    """Poll every configured feed whose time has come (the scheduler's job)."""
+    return await ingest.poll_due(app.sessions, app.settings.feeds, now=now, client=client,
+                                 enqueue=enqueue_hook(app.settings), default_language=app.settings.default_language)
