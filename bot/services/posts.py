@@ -13,15 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.posts import NewPost, PostStatus
 from bot.errors import UsageError
 from bot.ingest import html
-from bot.ingest.entry import entry_tags
+from bot.ingest.hashtags import entry_tags
 from bot.publish import outbox
 from bot.services.context import Services
 from bot.services.publishing import ChannelOutcome, Outcome, queue_created
 from bot.store import repository
-from bot.store.models import Post, PostStatus
-from bot.store.repository import NewPost
+from bot.store.models import Post
 
 SOURCE = "manual"
 
