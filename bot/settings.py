@@ -444,4 +444,4 @@ def load_settings(
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
     """The effective configuration as plain data: secrets shown as '**********', URL passwords too."""
-    return _masked(settings.model_dump(mode="json"))  # type: ignore[no-any-return]
+    return _masked(settings.model_dump(mode="json"))
