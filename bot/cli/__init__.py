@@ -73,7 +73,12 @@ def load_command(name: str, spec: Lazy) -> click.Command:
 
 
 def tidy_help(command: click.Command) -> None:
-    """Tidy the help of a command and its subcommands, -h/--help included (see tidy_params)."""
+    """Tidy the help of a command and its subcommands, -h/--help included (see tidy_params).
+
+    Help is click's plain text, as for the root: typer's rich panels import rich.markdown and
+    markdown-it (≈ 0.1 s of CPU, most of `relais --help`), and they fold long option names.
+    """
+    setattr(command, "rich_markup_mode", None)  # noqa: B010 (TyperCommand and TyperGroup both read it)
     help_option = command.get_help_option(click.Context(command, help_option_names=HELP_OPTION_NAMES))
     tidy_params([*command.params, *([help_option] if help_option else [])])
     if isinstance(command, TyperGroup):
@@ -135,6 +140,7 @@ class LogLevel(enum.StrEnum):
 app = typer.Typer(
     name="relais",
     cls=LazyGroup,
+    rich_markup_mode=None,  # plain help: see tidy_help
     help="Relais publishes a blog's articles to Telegram channels and Mastodon accounts.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
