@@ -69,3 +69,10 @@ def test_root_help_lists_every_command_without_noise(capsys: pytest.CaptureFixtu
 def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture) -> None:
     assert main(["pubish"]) == 2
     assert "Did you mean 'publish'" in capsys.readouterr().err
+
+
+def test_run_role_lists_its_choices(capsys: pytest.CaptureFixture) -> None:
+    assert main(["run", "--help"]) == 0
+    assert "--role <all|updates|worker>" in capsys.readouterr().out
+    assert main(["run", "--role", "everything"]) == 2
+    assert "'everything' is not one of 'all', 'updates', 'worker'" in capsys.readouterr().err
