@@ -19,7 +19,10 @@ def check(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print the configuration as JSON."),
 ) -> None:
-    """Validate the configuration and print it with secrets masked; exit 2 if a channel lacks its token."""
+    """Validate the configuration and print it, secrets masked.
+
+    Exits 2 when the configuration is invalid, or when an enabled channel has no token to publish with.
+    """
     loaded = settings(ctx)
     text = json.dumps(masked_dump(loaded), indent=2, ensure_ascii=False, default=str)
     problems = loaded.missing_tokens()
