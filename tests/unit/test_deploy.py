@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -77,6 +78,7 @@ def test_long_running_units_run_relais_with_restart_and_a_dynamic_user(name: str
     exec_start = one(parsed, "Service", "ExecStart").split()
     assert Path(exec_start[0]).name == "relais" and exec_start[1] == "run"
     assert one(parsed, "Service", "Restart") == "on-failure"
+    assert one(parsed, "Service", "RestartPreventExitStatus") == str(ConfigError.exit_code)  # restarting can't fix it
     assert one(parsed, "Service", "DynamicUser") == "yes"
     assert one(parsed, "Service", "User") == "relais"  # one shared user: the SQLite file stays readable
     assert one(parsed, "Service", "StateDirectory") == "relais"
@@ -117,7 +119,7 @@ def test_every_unit_has_the_same_secrets_config_and_hardening(name: str) -> None
                           "PrivateTmp": "yes", "PrivateDevices": "yes", "CapabilityBoundingSet": ""}.items():
         assert one(parsed, "Service", key) == expected, key
     missing = set(unit("relais.service").options("Service")) - set(parsed.options("Service"))
-    assert missing <= {"Restart", "RestartSec", "TimeoutStopSec"}  # a oneshot has no restart
+    assert missing <= {"Restart", "RestartSec", "RestartPreventExitStatus", "TimeoutStopSec"}  # a oneshot has no restart
 
 
 def test_workers_always_load_the_postgres_password() -> None:
@@ -361,3 +363,13 @@ def test_caddy_sends_only_the_webhook_path_to_relais_and_keeps_the_secret_header
     assert "X-Telegram-Bot-Api-Secret-Token" not in text  # passed through, never set or removed
     example = load_settings(None, env={"RELAIS_TELEGRAM__WEBHOOK_URL": "https://relais.example.org/telegram"})
     assert example.telegram.webhook_port == 8443
+
+
+# --- the walkthrough ---------------------------------------------------------------------
+
+
+def test_the_walkthrough_names_only_files_that_exist() -> None:
+    text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(deploy/[\w./@-]+?)`", text))
+    assert {"deploy/relais.toml", "deploy/compose.yaml", "deploy/Caddyfile"} <= named
+    assert [name for name in named if not (ROOT / name).exists()] == []
