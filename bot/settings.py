@@ -12,6 +12,7 @@ import contextvars
 import importlib.util
 import logging
 import re
+import string
 import tomllib
 from collections.abc import Callable, Mapping
 from datetime import time
@@ -72,11 +73,26 @@ def _read_secret(value: SecretStr | None, file: Path | None, env_name: str | Non
             raise _KeyValueError(f"environment variable {env_name} named by {where}.token_env is not set", "token_env", env_name)
         return SecretStr(env[env_name].strip())
     if file is not None:
+        file = _expand_variables(file, env, where)
         try:
             return SecretStr(file.expanduser().read_text(encoding="utf-8").strip())
         except OSError as exc:
             raise ValueError(f"cannot read {where}.token_file {file}: {exc.strerror}") from None
     return value
+
+
+def _expand_variables(file: Path, env: Mapping[str, str], where: str) -> Path:
+    """``${CREDENTIALS_DIRECTORY}/telegram-token`` → the folder systemd's LoadCredential= fills.
+
+    Taken from ``env`` (not os.environ), so one file serves every unit: the folder's name
+    differs per unit and per template instance (deploy/systemd/).
+    """
+    try:
+        return Path(string.Template(str(file)).substitute(env))
+    except KeyError as exc:
+        raise ValueError(f"environment variable {exc.args[0]} in {where}.token_file is not set") from None
+    except ValueError:
+        raise ValueError(f"{where}.token_file: write ${{NAME}} for a variable, $$ for a literal $") from None
 
 
 class TelegramSettings(_Strict):
