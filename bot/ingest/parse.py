@@ -17,10 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
-from bot.ingest.entry import RawEntry, build_post, language_code
+from bot.ingest.discover import is_html
+from bot.ingest.encoding import mend_utf8
+from bot.ingest.entry import RawEntry, SkippedEntry, build_post, language_code
+from bot.ingest.html import absolute_base
 from bot.store.repository import NewPost
 
 MAX_INFLATED = 50 * 1024 * 1024
@@ -43,6 +47,7 @@ class ParsedFeed:
     link: str | None = None
     language: str | None = None
     skipped: int = 0  # entries that could not be turned into posts
+    skips: tuple[str, ...] = ()  # why, one line per skipped entry, naming it
 
 
 def is_wxr(data: bytes) -> bool:
@@ -61,7 +66,9 @@ def parse_feed(
 ) -> ParsedFeed:
     """Parse feed or WXR bytes. ``markdown=False`` leaves ``body_markdown`` empty (the import
     service converts only what it stores, see ``bot.ingest.markdown``)."""
-    data = _unwrap(data)
+    data = mend_utf8(_unwrap(data), headers)
+    if is_html(data, headers):
+        return ParsedFeed(entries=(), error="this is an HTML page, not a feed")
     if is_wxr(data):
         from bot.ingest.wxr import parse_wxr
 
@@ -87,16 +94,18 @@ def _parse_with_feedparser(data: bytes, source: str, headers: dict[str, str], de
     result = feedparser.parse(io.BytesIO(data), response_headers=headers,
                               sanitize_html=False, resolve_relative_uris=False)
     feed = result.get("feed", {})
-    base = headers.get("content-location") or feed.get("link")
+    base = feed_base(feed, headers)
     language = language_code(feed.get("language"), default_language)
     entries: list[NewPost] = []
-    skipped = 0
-    for item in result.get("entries", []):
+    skips: list[str] = []
+    for number, item in enumerate(result.get("entries", []), 1):
         try:
             raw = _raw_entry(item, base, language)
             entries.append(build_post(raw, source=source, default_language=language, now=now, markdown=markdown))
-        except Exception:
-            skipped += 1
+        except SkippedEntry as exc:
+            skips.append(f"entry {number}: {exc}")
+        except Exception as exc:  # one odd entry never loses the rest of the feed
+            skips.append(f"entry {number}: unreadable ({type(exc).__name__}: {exc})")
     version = result.get("version") or ""
     error = _bozo_reason(result) if result.get("bozo") else None
     if not version and not entries and error is None:
@@ -109,8 +118,19 @@ def _parse_with_feedparser(data: bytes, source: str, headers: dict[str, str], de
         version=version,
         link=feed.get("link"),
         language=language,
-        skipped=skipped,
+        skipped=len(skips),
+        skips=tuple(skips),
     )
+
+
+def feed_base(feed: Any, headers: Mapping[str, str]) -> str | None:
+    """The base for relative links when an entry has no absolute ``xml:base``: the URL the
+    feed came from, else its ``rel="self"`` link, else its alternate (site) link."""
+    self_links = [link.get("href") for link in feed.get("links") or [] if link.get("rel") == "self"]
+    for candidate in (headers.get("content-location"), *self_links, feed.get("link")):
+        if absolute_base(candidate):
+            return candidate
+    return None
 
 
 def _bozo_reason(result: Any) -> str | None:
@@ -137,12 +157,15 @@ def _struct_time(value: Any) -> datetime | None:
 
 
 def _detail_base(item: Any, fallback: str | None) -> str | None:
+    """The entry's ``xml:base`` (a relative one is taken relative to ``fallback``), else ``fallback``."""
     for key in ("content", "summary_detail", "title_detail"):
         detail = item.get(key)
         if isinstance(detail, list):
             detail = detail[0] if detail else None
         if detail and detail.get("base"):
-            return detail["base"]
+            base = urljoin(fallback, detail["base"]) if fallback else detail["base"]
+            if absolute_base(base):
+                return base
     return fallback
 
 

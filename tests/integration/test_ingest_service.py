@@ -129,7 +129,8 @@ async def test_enqueue_runs_in_the_import_transaction_for_queued_posts_only(sess
 
 async def test_a_truncated_feed_imports_what_parsed_and_reports_the_error(sessions) -> None:
     report = await import_source(sessions, str(FEEDS / "truncated.xml"), now=NOW, policy="queue")
-    assert report.added == 2 and report.errors == 2 and "line 23" in (report.error or "")
+    assert report.added == 2 and report.errors == 1 and "line 23" in (report.error or "")
+    assert report.skipped == 1 and report.skips == ["entry 3: empty: no title, body or link"]
     assert not report.failed
 
 
@@ -174,7 +175,8 @@ async def test_redirects_are_followed_up_to_five(sessions) -> None:
     (httpx.Response(404), "HTTP 404"),
     (httpx.ReadTimeout("slow"), "timed out"),
     (httpx.Response(200, content=b"x" * 2048), "cap"),
-    (httpx.Response(200, content=b"<html><body>Pas un flux</body></html>"), "not a feed"),
+    (httpx.Response(200, content=b"<html><body>Pas un flux</body></html>"), "HTML page with no feed link"),
+    (httpx.Response(200, content=b"<rss><channel><title>Cass\xc3\xa9</title"), "unclosed token"),
 ])
 async def test_failures_back_off_exponentially_and_are_reported(sessions, response, message) -> None:
     seen: list[httpx.Request] = []
@@ -182,8 +184,8 @@ async def test_failures_back_off_exponentially_and_are_reported(sessions, respon
         reports = []
         for _attempt in range(3):
             reports.append(await import_source(sessions, URL, now=NOW, client=client, name="broken",
-                                               max_bytes=1024, interval=timedelta(minutes=30)))
-    assert all(r.failed and message in r.error for r in reports)
+                                               max_bytes=1024, interval=timedelta(minutes=30), scheduled=True))
+    assert all(r.failed and message in r.error and URL not in r.error for r in reports)
     assert [r.failures for r in reports] == [1, 2, 3]
     assert [r.next_poll_at - NOW for r in reports] == [timedelta(hours=1), timedelta(hours=2), timedelta(hours=4)]
 
