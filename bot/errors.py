@@ -17,11 +17,18 @@ The tree::
         ├── RetryableError           429, timeouts, network, 5xx: try again later
         └── PermanentError           400, 401/403, 404, 422: never resent unchanged
 
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 partial failure
+(``PARTIAL_FAILURE``: a batch command, such as ``relais import a b``, where some items failed
+and others went through; ``--json`` says which).
+
 Messages are meant for the person at the terminal: one line, what is wrong and, when
 there is one, the command that fixes it. They never contain a secret.
 """
 
 from __future__ import annotations
+
+
+PARTIAL_FAILURE = 3
 
 
 class RelaisError(Exception):
