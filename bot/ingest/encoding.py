@@ -19,7 +19,9 @@ _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 _NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
 _WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
-# One bad byte per this many well-formed non-ASCII characters is still a UTF-8 document.
+# A few bad bytes, or one per this many well-formed non-ASCII characters, and the document
+# is still UTF-8; a legacy 8-bit one has (almost) no well-formed multi-byte sequence at all.
+_FEW = 3
 _BAD_PER_GOOD = 20
 # UTF-8 read as windows-1252 or latin-1: "Ã©", "Ã¨", "â€™", "Â ". A cheap test before ftfy's own.
 _MOJIBAKE_HINT = re.compile("[\u00c2\u00c3\u00c5][\u00a0-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
@@ -57,7 +59,7 @@ def mend_utf8(data: bytes, headers: Mapping[str, str] | None = None) -> bytes:
     text = data.decode("utf-8", "replace")
     bad = text.count("\ufffd") - data.count("\ufffd".encode())
     good = sum(1 for _ in _NON_ASCII.finditer(text))
-    if good == 0 or bad * _BAD_PER_GOOD > good:
+    if good == 0 or (bad > _FEW and bad * _BAD_PER_GOOD > good):
         return data  # mostly single high bytes: a legacy 8-bit document
     return text.encode("utf-8")
 

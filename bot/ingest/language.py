@@ -14,7 +14,7 @@ from typing import Any
 
 # The languages blogs we publish are written in; restricting the model makes it surer.
 CANDIDATES = ("fr", "en", "de", "es", "it", "pt", "nl", "ca")
-MIN_LETTERS = 200  # shorter texts (a title, a teaser) are not enough to overrule the feed
+MIN_LETTERS = 120  # shorter texts (a title, a teaser) are not enough to overrule the feed
 MIN_CONFIDENCE = 0.99
 _SAMPLE = 600
 

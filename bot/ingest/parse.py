@@ -22,7 +22,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from bot.ingest.discover import is_html
-from bot.ingest.encoding import mend_utf8
+from bot.ingest.encoding import fix_mojibake, mend_utf8
 from bot.ingest.entry import RawEntry, SkippedEntry, build_post, language_code
 from bot.ingest.html import absolute_base
 from bot.store.repository import NewPost
@@ -112,7 +112,7 @@ def _parse_with_feedparser(data: bytes, source: str, headers: dict[str, str], de
         error = "not a feed: no RSS, Atom or WXR document found"
     return ParsedFeed(
         entries=tuple(entries),
-        title=" ".join(html.unescape(str(feed.get("title", ""))).split()),
+        title=" ".join(fix_mojibake(html.unescape(str(feed.get("title", "")))).split()),
         error=error,
         kind=next((kind for prefix, kind in _KINDS.items() if version.startswith(prefix)), "unknown"),
         version=version,

@@ -211,3 +211,35 @@ async def test_posts_count_matches_report(sessions) -> None:
     async with sessions() as session:
         count = await session.scalar(select(func.count()).select_from(Post))
     assert count == report.added + report.archived == 2
+
+
+PAGE = ('<!DOCTYPE html>\n<html lang="fr"><head><title>Santé connectée</title>\n'
+        '<link rel="alternate" type="application/rss+xml" title="Articles" href="/feed/">\n'
+        '</head><body><h1>Le blog</h1></body></html>').encode()
+
+
+async def test_an_html_page_leads_to_its_feed_by_autodiscovery(sessions) -> None:
+    seen: list[httpx.Request] = []
+    responses = {"https://esante.example/": httpx.Response(200, content=PAGE, headers={"content-type": "text/html"}),
+                 URL: httpx.Response(200, content=WP)}
+    async with make_client(_transport(responses, seen)) as client:
+        report = await import_source(sessions, "https://esante.example/", now=NOW, client=client, policy="draft")
+    assert report.error is None and report.added == 2 and report.feed_url == URL
+    assert [str(r.url) for r in seen] == ["https://esante.example/", URL]
+
+
+async def test_an_html_page_without_a_feed_link_says_so(sessions, tmp_path: Path) -> None:
+    page = tmp_path / "accueil.html"
+    page.write_bytes(PAGE.replace(b'rel="alternate"', b'rel="stylesheet"'))
+    report = await import_source(sessions, str(page), now=NOW)
+    assert report.failed and report.error == "this is an HTML page with no feed link"
+    assert report.next_poll_at is None  # a one-off import: nothing will try again
+
+
+async def test_a_relative_link_from_a_file_resolves_against_the_feeds_self_link(sessions) -> None:
+    report = await import_source(sessions, str(FEEDS / "atom_relative_links.xml"), now=NOW, policy="draft",
+                                 max_age_days=100000)
+    assert report.added == 2 and report.skipped == 0
+    assert [p.url for p in await _posts(sessions)] == [
+        "https://notes-lemoine.example/blog/2026/03/12/ordonnance-numerique",
+        "https://archives.notes-lemoine.example/2025/bilan-2025"]
