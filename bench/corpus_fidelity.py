@@ -23,7 +23,10 @@ NOW = datetime(2026, 3, 15, tzinfo=UTC)
 
 
 def main() -> None:
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[1] / ".." / ".." / "shared" / "corpus"
+    here = Path(__file__).resolve().parents[1]
+    candidates = [Path(sys.argv[1])] if len(sys.argv) > 1 else [here.parent / "shared" / "corpus",
+                                                                here.parent.parent / "shared" / "corpus"]
+    root = next((c for c in candidates if c.is_dir()), candidates[0])
     files = sorted(p for folder in ("feeds", "wxr") for p in (root / folder).rglob("*") if p.is_file())
     totals = {"files": 0, "entries": 0, "mojibake": 0, "no_link": 0, "empty_p": 0, "skipped": 0}
     for path in files:

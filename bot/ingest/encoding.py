@@ -68,4 +68,12 @@ def fix_mojibake(text: str) -> str:
     """Repair UTF-8-read-as-windows-1252 text; anything else is returned as it is."""
     if not text or not _MOJIBAKE_HINT.search(text):
         return text
-    return ftfy.fix_encoding(text)
+    fixed = ftfy.fix_encoding(text)
+    if fixed != text:
+        return fixed
+    # ftfy leaves short runs alone ("ÃŽle"); a text that is, as a whole, UTF-8 bytes read as
+    # windows-1252 is repaired all the same: clean text does not survive that round trip.
+    try:
+        return text.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return text

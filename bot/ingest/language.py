@@ -38,6 +38,9 @@ def detect(text: str) -> str | None:
 
 
 def article_language(declared: str, text: str) -> str:
-    """``declared`` unless the text clearly says another language."""
+    """``declared`` unless the text clearly says another language. A declared language the
+    model was not asked about is kept: among the candidates, Swedish would come out German."""
+    if declared not in CANDIDATES:
+        return declared
     detected = detect(text)
     return detected if detected and detected != declared else declared

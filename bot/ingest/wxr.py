@@ -13,10 +13,12 @@ them rules out entity-expansion attacks.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from typing import cast
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 from bot.ingest.entry import RawEntry, SkippedEntry, build_post, language_code
@@ -97,7 +99,7 @@ class _Export:
 
 def _read_item(item: Element, export: _Export) -> None:
     values = _children(item)
-    meta = {}
+    meta: dict[str, str] = {}
     terms = []
     for child in item:
         name = _name(child.tag)
@@ -139,10 +141,11 @@ def _read(data: bytes) -> _Export:
 
 
 def _drain(parser: XMLPullParser, export: _Export) -> None:
-    for event, element in parser.read_events():
+    # With only "start"/"end" events asked for, every event carries an Element.
+    for event, element in cast("Iterator[tuple[str, Element]]", parser.read_events()):
         if event == "start" and element.tag == "channel" and export.channel is None:
             export.channel = element
-        elif event == "end" and isinstance(element, Element) and element.tag == "item":
+        elif event == "end" and element.tag == "item":
             _read_item(element, export)
             element.clear()
 

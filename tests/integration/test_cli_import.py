@@ -51,6 +51,7 @@ def test_unknown_policy_is_a_usage_error(cli) -> None:
 def test_a_failed_file_is_named_once_with_no_retry_promise_and_no_extra_warning(cli, tmp_path: Path) -> None:
     missing = tmp_path / "absent.xml"
     code, out, err = cli("import", str(missing), str(FEEDS / "atom10.xml"))
+    assert code == 3
     line = next(line for line in out.splitlines() if "no such file" in line)
     assert line == f"{missing}: no such file"  # the path once, and no "next try": nothing retries a file
     assert "WARNING" not in err and "next try" not in out
@@ -67,6 +68,7 @@ def test_a_malformed_url_or_unsupported_scheme_is_one_clear_line(cli, source: st
 
 def test_entries_with_nothing_to_publish_are_counted_and_named_as_skipped(cli) -> None:
     code, out, _ = cli("import", str(FEEDS / "truncated.xml"), "--json")
+    assert code == 0  # damaged, yet two entries came in: not a failure
     source = json.loads(out)["sources"][0]
     assert source["skipped"] == 1 and source["skips"] == ["entry 3: empty: no title, body or link"]
     assert source["errors"] == 1 and "line 23" in source["error"]

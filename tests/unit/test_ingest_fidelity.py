@@ -54,7 +54,7 @@ def test_a_utf8_document_with_a_few_bad_bytes_stays_utf8() -> None:
 
 @pytest.mark.parametrize("data", [
     "<rss><title>Épisode d’été, café, thé, à bientôt</title></rss>".encode("cp1252"),  # undeclared legacy 8-bit
-    '<?xml version="1.0" encoding="iso-8859-1"?><rss><title>É — ça</title></rss>'.encode("utf-8") + b"\xe9",
+    '<?xml version="1.0" encoding="iso-8859-1"?><rss><title>É — ça</title></rss>'.encode() + b"\xe9",
 ])
 def test_legacy_or_other_declared_encodings_are_left_to_feedparser(data: bytes) -> None:
     assert mend_utf8(data) == data
@@ -120,3 +120,9 @@ def test_language_follows_the_text_only_when_it_is_long_and_clear() -> None:
     assert article_language("en", french) == "fr"
     assert article_language("en", "Fermé la semaine prochaine, bises !") == "en"  # too short to overrule
     assert article_language("fr", french) == "fr"
+
+
+def test_a_declared_language_outside_the_candidates_is_kept() -> None:
+    swedish = ("Igår cyklade jag hela vägen från Uppsala till Stockholm i motvind, och det var både kallt och "
+               "blött, men cykelbanorna var fina och kaffet i Märsta smakade bättre än någonsin tidigare.")
+    assert article_language("sv", swedish) == "sv"
