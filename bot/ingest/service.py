@@ -113,7 +113,8 @@ async def import_source(
     the source's failure streak and next poll time are recorded. An exception raised by the
     ``enqueue`` hook propagates (after the rollback): that is a bug, not bad input.
     ``scheduled``: the scheduler polls this source again (a configured feed), so the report
-    gives the next try, and the outcome is logged (a one-off import has its own table).
+    gives the next try. The outcome is logged at DEBUG only: the caller presents the report
+    (the import table; ``poll_due`` logs it for the scheduler).
     """
     sessions = _sessions(app_or_sessions)
     try:
@@ -153,7 +154,7 @@ async def import_source(
                                      f"database error: {type(exc).__name__}", now, interval, scheduled)
     if not scheduled:
         report.next_poll_at = None
-    _log_report(report, scheduled)
+    _log_report(report, logging.DEBUG)
     return report
 
 
@@ -288,9 +289,7 @@ async def _record_failure(sessions: async_sessionmaker[AsyncSession], report: Im
     if not scheduled:
         return _unrecorded_failure(report, error)
     report.error, report.errors = error, 1
-    if report.next_poll_at is not None:
-        log.warning("source %s failed (%d in a row): %s; next attempt at %s",
-                    report.source, report.failures, error, report.next_poll_at.isoformat())
+    log.debug("source %s failed (%d in a row): %s", report.source, report.failures, error)
     return report
 
 
@@ -301,9 +300,14 @@ def _unrecorded_failure(report: ImportReport, error: str) -> ImportReport:
     return report
 
 
-def _log_report(report: ImportReport, scheduled: bool) -> None:
-    """The scheduler's record of a poll; a one-off import shows its own table, so DEBUG there."""
-    level = logging.INFO if scheduled else logging.DEBUG
+def _log_report(report: ImportReport, level: int) -> None:
+    """One line per source; at INFO, a failure is a WARNING."""
+    if report.failed:
+        level = logging.WARNING if level == logging.INFO else level
+        if log.isEnabledFor(level):
+            retry = f"; next attempt at {report.next_poll_at.isoformat()}" if report.next_poll_at else ""
+            log.log(level, "source %s failed (%d in a row): %s%s", report.source, report.failures, report.error, retry)
+        return
     if not log.isEnabledFor(level):
         return
     if report.not_modified:
@@ -346,6 +350,7 @@ async def poll_due(app_or_sessions: Any, feeds: Sequence[FeedSettings], *, now: 
         try:
             reports.append(await poll(sessions, feed, now=now, client=client, enqueue=enqueue,
                                       default_language=default_language))
+            _log_report(reports[-1], logging.INFO)  # the scheduler has no table: the log is its record
         except Exception as exc:
             log.exception("polling %s failed", feed.name)
             report = ImportReport(source=feed.name, location=feed.url)

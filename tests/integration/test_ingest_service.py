@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -243,3 +244,17 @@ async def test_a_relative_link_from_a_file_resolves_against_the_feeds_self_link(
     assert [p.url for p in await _posts(sessions)] == [
         "https://notes-lemoine.example/blog/2026/03/12/ordonnance-numerique",
         "https://archives.notes-lemoine.example/2025/bilan-2025"]
+
+
+async def test_the_scheduler_logs_each_poll_and_a_one_off_import_leaves_the_telling_to_its_caller(
+        sessions, caplog: pytest.LogCaptureFixture) -> None:
+    good, bad = FeedSettings(name="good", url=URL), FeedSettings(name="bad", url="https://down.example/feed")
+    responses = {URL: httpx.Response(200, content=WP), bad.url: httpx.Response(503)}
+    async with make_client(_transport(responses, [])) as client:
+        with caplog.at_level(logging.INFO, logger="bot.ingest"):
+            await import_source(sessions, bad.url, now=NOW, client=client)
+            assert caplog.records == []  # the import table says it; a log line would say it twice
+            await poll_due(sessions, [good, bad], now=NOW + timedelta(days=1), client=client)
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert [level for level, _ in lines] == ["INFO", "WARNING"]
+    assert "HTTP 503" in lines[1][1] and "next attempt at" in lines[1][1]
