@@ -52,9 +52,9 @@ def is_url(location: str) -> bool:
 def check_location(location: str) -> None:
     """Refuse, in one line, what is neither a local path nor a well-formed http(s) URL."""
     kind = scheme(location)
-    if kind and kind not in ("http", "https"):
+    if kind and kind not in ("http", "https") and not Path(location).exists():  # "notes:2026.xml" is a file
         raise FetchError(f"unsupported scheme {kind}: (Relais reads http, https and local files)")
-    if kind:
+    if kind in ("http", "https"):
         try:
             parts = urlsplit(location.strip())
         except ValueError as exc:

@@ -126,3 +126,12 @@ def test_a_declared_language_outside_the_candidates_is_kept() -> None:
     swedish = ("Igår cyklade jag hela vägen från Uppsala till Stockholm i motvind, och det var både kallt och "
                "blött, men cykelbanorna var fina och kaffet i Märsta smakade bättre än någonsin tidigare.")
     assert article_language("sv", swedish) == "sv"
+
+
+def test_a_file_whose_name_looks_like_a_scheme_is_still_a_file(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.ingest.fetch import check_location, read_file
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes:2026.xml").write_bytes(b"<rss/>")
+    check_location("notes:2026.xml")
+    assert read_file("notes:2026.xml").content == b"<rss/>"
