@@ -21,7 +21,8 @@ from bot.store.models import FeedSource, Post, PostStatus, PostTag, Tag
 from bot.store.repository import IN_CHUNK, NewPost
 from bot.store.tags import tag_key
 
-Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[None]]
+# The publishing side's hook; what it returns (the publications it made) is not used here.
+Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[object]]
 CHUNK = IN_CHUNK
 T = TypeVar("T")
 _COPIED = ("url", "title", "author", "language", "summary", "body_html", "body_markdown", "image_url",
