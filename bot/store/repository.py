@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFound
@@ -152,12 +154,34 @@ async def delete_post(session: AsyncSession, post_id: int, now: datetime | None 
 
 
 async def sync_channel(session: AsyncSession, name: str, platform: Platform, target: str, enabled: bool) -> Channel:
-    """Create or update the channel row that mirrors one configured channel."""
-    channel = await session.scalar(select(Channel).where(Channel.name == name))
-    if channel is None:
-        channel = Channel(name=name, platform=platform, target=target, enabled=enabled)
-        session.add(channel)
-    else:
-        channel.platform, channel.target, channel.enabled = platform, target, enabled
-    await session.flush()
-    return channel
+    """Create or update the channel row that mirrors one configured channel.
+
+    One ``INSERT … ON CONFLICT (name) DO UPDATE``: processes started together (one updates
+    process and N workers) each sync the same configuration, and a select-then-insert lets
+    two of them insert the same name (issue 11). The row is only written when it differs,
+    so a restart does not touch ``updated_at``; ``paused`` is the operator's, never reset.
+    """
+    insert = _dialect_insert(session)
+    now = utcnow()
+    statement = insert(Channel).values(name=name, platform=platform, target=target, enabled=enabled,
+                                       paused=False, created_at=now, updated_at=now)
+    changed = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[Channel.name],
+        set_={"platform": changed.platform, "target": changed.target, "enabled": changed.enabled, "updated_at": now},
+        where=or_(Channel.platform != changed.platform, Channel.target != changed.target,
+                  Channel.enabled != changed.enabled),
+    )
+    await session.execute(statement)
+    query = select(Channel).where(Channel.name == name).execution_options(populate_existing=True)
+    return (await session.scalars(query)).one()
+
+
+def _dialect_insert(session: AsyncSession) -> Callable[..., Any]:
+    """The dialect's ``insert`` (both know ``on_conflict_do_update``)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"channel sync has no upsert for the {dialect} dialect")
