@@ -58,14 +58,14 @@ Step = Callable[[str], None]
 
 
 def sample_feed() -> resources.abc.Traversable:
-    return resources.files("bot.sandbox").joinpath("samples", "esante.xml")
+    return resources.files("bot.samples").joinpath("esante.xml")
 
 
 async def bundled_media(url: str) -> MediaFile | None:
     """The sample's images from the package; any other URL is downloaded as usual."""
     if not url.startswith(SAMPLE_IMAGES):
         return await fetch_media(url)
-    image = resources.files("bot.sandbox").joinpath("samples", "images", url.removeprefix(SAMPLE_IMAGES))
+    image = resources.files("bot.samples").joinpath("images", url.removeprefix(SAMPLE_IMAGES))
     if not image.is_file():
         return None
     return MediaFile(image.read_bytes(), mimetypes.guess_type(image.name)[0] or "application/octet-stream")
