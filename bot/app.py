@@ -6,12 +6,14 @@ and jobs receive what they need from the ``App`` built here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -22,6 +24,7 @@ from bot.store.models import Platform, Post, Publication
 from bot.store.repository import sync_channel
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -45,14 +48,35 @@ class App:
 
 @asynccontextmanager
 async def open_app(settings: Settings, *, check_schema: bool = True) -> AsyncIterator[App]:
+    """The app over an engine: schema checked, channels synced; driver outages become
+    ``DatabaseUnavailable`` (one line) for the caller's work too."""
     engine = db.create_engine(settings.database_url)
     try:
         if check_schema:
             await db.check_schema(engine)
         app = App(settings=settings, engine=engine, sessions=db.session_factory(engine))
-        if check_schema:
-            async with db.connected(engine):
+        async with db.connected(engine):
+            if check_schema:
                 await app.sync_channels()
-        yield app
+            yield app
+    finally:
+        await engine.dispose()
+
+
+def run_app(settings: Settings, work: Callable[[App], Awaitable[T]], *, check_schema: bool = True) -> T:
+    """What every command does: open the app, run ``work`` with it, close everything."""
+
+    async def main() -> T:
+        async with open_app(settings, check_schema=check_schema) as app:
+            return await work(app)
+
+    return asyncio.run(main())
+
+
+async def upgrade_database(database_url: str) -> tuple[str | None, str | None]:
+    """Bring the database to the migrations' head (revision before, after)."""
+    engine = db.create_engine(database_url)
+    try:
+        return await db.upgrade(engine)
     finally:
         await engine.dispose()

@@ -22,22 +22,22 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
 from urllib.parse import urlsplit
 
 from bot.app import App
 from bot.errors import ConfigError, PublishError
-from bot.format import Article, Profile, render_mastodon, render_telegram
 from bot.ingest import service as ingest
 from bot.publish import queue
+from bot.publish import render as render_path
 from bot.publish.classify import scrub
 from bot.publish.mastodon import MediaFetcher, fetch_media
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
+from bot.publish.render import Render, StatusLimits
 from bot.publish.targets import MastodonTarget, Target, build_targets
 from bot.publish.worker import WorkerReport, run_once
 from bot.schedule.scheduler import build_scheduler, in_transaction
 from bot.settings import FeedSettings, Settings
-from bot.store.models import Platform, Publication
+from bot.store.models import Publication
 
 log = logging.getLogger(__name__)
 
@@ -76,29 +76,17 @@ async def telegram_reachable(settings: Settings) -> AsyncIterator[None]:
         raise PublishError(f"Telegram Bot API at {base} is unavailable: {scrub(str(exc))}") from None
 
 
-def make_render(settings: Settings, targets: dict[str, Target]) -> Callable[[Publication], Any]:
-    """publication → the formatter's render for its channel's profile (and live instance limits)."""
-    profiles = {
-        channel.name: Profile.from_settings(channel.platform, settings.profile_for(channel),
-                                            visibility=channel.visibility)
-        for channel in settings.channels
-    }
+def make_render(settings: Settings, targets: dict[str, Target]) -> Callable[[Publication], Render]:
+    """publication → ``render_for`` its channel, with the live limits its Mastodon publisher read."""
 
-    def render(publication: Publication) -> Any:
-        name = publication.channel.name
-        profile = profiles[name]
-        article = Article.from_post(publication.post)
-        if publication.channel.platform is Platform.TELEGRAM:
-            return render_telegram(article, profile)
+    def limits_of(name: str) -> StatusLimits | None:
         target = targets.get(name)
         limits = target.publisher.limits if isinstance(target, MastodonTarget) else None
         if limits is None:
-            return render_mastodon(article, profile)
-        return render_mastodon(
-            article, profile, max_characters=limits.max_characters, url_length=limits.characters_reserved_per_url
-        )
+            return None
+        return StatusLimits(limits.max_characters, limits.characters_reserved_per_url, "live")
 
-    return render
+    return render_path.make_render(settings, limits_of)
 
 
 @dataclass
@@ -112,7 +100,7 @@ class Publishing:
     batch: int = 50
     stale_after: timedelta = timedelta(minutes=10)  # claims older than this are a dead worker's
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    render: Callable[[Publication], Any] = field(init=False)
+    render: Callable[[Publication], Render] = field(init=False)
 
     def __post_init__(self) -> None:
         self.render = make_render(self.app.settings, self.targets)  # profiles built once, not per pass

@@ -294,12 +294,15 @@ def _resolve_secrets(data: dict[str, Any], env: Mapping[str, str], source: str) 
 def load_settings(
     config_path: Path | None = None,
     env: Mapping[str, str] | None = None,
+    *,
+    resolve_secrets: bool = True,
     **overrides: Any,
 ) -> Settings:
     """Build Settings from a TOML file, an environment mapping and explicit overrides.
 
     Raises ConfigError with one line naming the file, the line when known, the key and
-    what is wrong.
+    what is wrong. ``resolve_secrets=False`` leaves token_env/token_file unread, for
+    commands that send nothing (`relais render`): their tokens stay None.
     """
     env = dict(env or {})
     source = str(config_path) if config_path else "environment"
@@ -317,7 +320,8 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{config_path}: malformed TOML: {exc}") from None
     try:
-        _resolve_secrets(data, env, source)
+        if resolve_secrets:
+            _resolve_secrets(data, env, source)
     except ValueError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     overrides = {k: v for k, v in overrides.items() if v is not None}
