@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -22,6 +22,9 @@ from bot.settings import Settings
 from bot.store import db
 from bot.store.models import Platform, Post, Publication
 from bot.store.repository import sync_channel
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,3 +83,35 @@ async def upgrade_database(database_url: str) -> tuple[str | None, str | None]:
         return await db.upgrade(engine)
     finally:
         await engine.dispose()
+
+
+def build_chat_application(app: App) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The python-telegram-bot Application that receives updates, over this App.
+
+    Handlers get a typed ``RelaisContext`` (``context.app``); the App is bound to the
+    Application in ``post_init`` and released in ``post_shutdown``, PTB's hooks for the
+    resources handlers use (``bot.runtime`` drives the lifecycle, so it calls them too).
+    """
+    from telegram.ext import Application
+
+    from bot.chat.application import add_handlers
+    from bot.chat.context import CONTEXT_TYPES
+
+    async def bind(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        application.bot_data.app = app
+
+    async def release(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        application.bot_data.app = None
+
+    settings = app.settings
+    application = (
+        Application.builder()
+        .token(settings.require_telegram_token().get_secret_value())
+        .base_url(settings.telegram.api_base_url)
+        .context_types(CONTEXT_TYPES)
+        .post_init(bind)
+        .post_shutdown(release)
+        .build()
+    )
+    add_handlers(application)
+    return application

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
-from bot.app import App
+from bot.app import App, build_chat_application
 from bot.errors import ConfigError, PublishError
 from bot.ingest import service as ingest
 from bot.publish import queue
@@ -203,13 +203,16 @@ async def run_once_now(app: App, *, worker_id: str | None = None, clock: Clock =
 
 async def _start_updates(stack: AsyncExitStack, app: App) -> None:
     """Receive Telegram updates (long polling, or a webhook with secret-token checks)."""
-    from bot.chat.application import build_application
-
     settings = app.settings
-    application = build_application(app)
+    application = build_chat_application(app)
     async with telegram_reachable(settings):
         await application.initialize()
+    # run_polling/run_webhook would call these hooks; this process drives the lifecycle itself.
+    if application.post_shutdown is not None:
+        stack.push_async_callback(application.post_shutdown, application)
     stack.push_async_callback(application.shutdown)
+    if application.post_init is not None:
+        await application.post_init(application)
     await application.start()
     stack.push_async_callback(application.stop)
     updater = application.updater
