@@ -26,6 +26,9 @@ from bot.store.repository import sync_channel
 if TYPE_CHECKING:
     from telegram.ext import Application
 
+    from bot.publish.render import Render
+    from bot.publish.targets import Target
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -115,3 +118,19 @@ def build_chat_application(app: App) -> Application[Any, Any, Any, Any, Any, Any
     )
     add_handlers(application)
     return application
+
+
+def make_render(settings: Settings, targets: dict[str, Target]) -> Callable[[Publication], Render]:
+    """The worker's render: publication → ``render_for`` its channel, with the live limits
+    its Mastodon publisher last read from the instance (Mastodon's defaults until then)."""
+    from bot.publish import render as rendering
+    from bot.publish.targets import MastodonTarget
+
+    def limits_of(name: str) -> rendering.StatusLimits | None:
+        target = targets.get(name)
+        limits = target.publisher.limits if isinstance(target, MastodonTarget) else None
+        if limits is None:
+            return None
+        return rendering.StatusLimits(limits.max_characters, limits.characters_reserved_per_url, "live")
+
+    return rendering.make_render(settings, limits_of)

@@ -24,16 +24,15 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
-from bot.app import App, build_chat_application
+from bot.app import App, build_chat_application, make_render
 from bot.errors import ConfigError, PublishError
 from bot.ingest import service as ingest
 from bot.publish import queue
-from bot.publish import render as render_path
 from bot.publish.classify import scrub
 from bot.publish.mastodon import MediaFetcher, fetch_media
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
-from bot.publish.render import Render, StatusLimits
-from bot.publish.targets import MastodonTarget, Target, build_targets
+from bot.publish.render import Render
+from bot.publish.targets import Target, build_targets
 from bot.publish.worker import WorkerReport, run_once
 from bot.schedule.scheduler import build_scheduler, in_transaction
 from bot.settings import FeedSettings, Settings
@@ -74,19 +73,6 @@ async def telegram_reachable(settings: Settings) -> AsyncIterator[None]:
         raise ConfigError(f"telegram.token: rejected by the Bot API at {base} — check RELAIS_TELEGRAM__TOKEN") from None
     except TelegramError as exc:
         raise PublishError(f"Telegram Bot API at {base} is unavailable: {scrub(str(exc))}") from None
-
-
-def make_render(settings: Settings, targets: dict[str, Target]) -> Callable[[Publication], Render]:
-    """publication → ``render_for`` its channel, with the live limits its Mastodon publisher read."""
-
-    def limits_of(name: str) -> StatusLimits | None:
-        target = targets.get(name)
-        limits = target.publisher.limits if isinstance(target, MastodonTarget) else None
-        if limits is None:
-            return None
-        return StatusLimits(limits.max_characters, limits.characters_reserved_per_url, "live")
-
-    return render_path.make_render(settings, limits_of)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """One render path: a channel, a post and the limits to honour → what the platform is sent.
 
-The outbox worker (``make_render``, through ``bot.runtime``) and ``relais render`` both call
+The outbox worker (``make_render``, wired by ``bot.app``) and ``relais render`` both call
 ``render_for``, so a preview is the message that goes out. Mastodon limits are the
 instance's own (``GET /api/v2/instance``, DESIGN rule 7) when known, else Mastodon's
 defaults; ``StatusLimits.source`` says which, for the person reading a preview.
