@@ -21,22 +21,17 @@ from bot.settings import load_settings
 from bot.store import db
 from bot.store.models import Post, Publication
 from tests.conftest import loopback_http
+from tests.integration.test_cli_render import CONFIG
 
-TOKEN_ENV = "RELAIS_TEST_RENDER_TOKEN"
-CONFIG = """
-[profiles.tg]
-hashtag_style = "inline"
-[[channels]]
-name = "esante-tg"
-platform = "telegram"
-chat = "@esante_demo"
-profile = "tg"
-[[channels]]
-name = "esante-md"
-platform = "mastodon"
-instance_url = "{instance}"
-token_env = "{token_env}"
-"""
+UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, the connection is refused at once
+TOKEN_ENV = "RELAIS_TEST_UNSET_TOKEN"  # the token_env of that configuration's Mastodon channel
+assert UNREACHABLE in CONFIG and TOKEN_ENV in CONFIG
+
+
+def config_for(instance: str) -> str:
+    return CONFIG.replace(UNREACHABLE, instance)
+
+
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>E-santé</title><link>https://esante-blog.fr/</link><language>fr</language>
 <item><title>L’#IA au chevet de la #santé mentale 🧠</title><link>https://esante-blog.fr/ia-sante/</link>
@@ -45,9 +40,6 @@ FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <description><![CDATA[<p>Une revue «&nbsp;systématique&nbsp;» de 40 études. {body}</p>]]></description>
 </item></channel></rss>
 """
-UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, the connection is refused at once
-
-
 @pytest.fixture
 def cli(database_url: str, empty_engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
     monkeypatch.delenv("RELAIS_CONFIG", raising=False)
@@ -84,7 +76,7 @@ def instance_app(max_characters: int) -> web.Application:
 
 
 async def test_worker_and_render_command_give_the_same_text(cli, database_url, tmp_path, monkeypatch) -> None:
-    config = write(tmp_path, "relais.toml", CONFIG.format(instance=UNREACHABLE, token_env=TOKEN_ENV))
+    config = write(tmp_path, "relais.toml", config_for(UNREACHABLE))
     monkeypatch.setenv(TOKEN_ENV, "jeton-de-test")  # `publish` loads every secret; `render` needs none
     assert (await _in_thread(cli, "db", "upgrade"))[0] == 0
     assert (await _in_thread(cli, "--config", str(config), "post", "add", "L’#IA au chevet de la #santé mentale",
@@ -116,7 +108,7 @@ async def test_worker_and_render_command_give_the_same_text(cli, database_url, t
 async def test_render_reads_the_instance_limits_and_says_they_are_live(cli, tmp_path) -> None:
     feed = write(tmp_path, "feed.xml", FEED.format(body="Résultats nets. " * 80))
     async with loopback_http(instance_app(max_characters=1000)) as instance:
-        config = write(tmp_path, "relais.toml", CONFIG.format(instance=instance, token_env=TOKEN_ENV))
+        config = write(tmp_path, "relais.toml", config_for(instance))
         code, out, err = await _in_thread(cli, "--config", str(config), "render", str(feed), "--json")
         assert code == 0, err
         mastodon = next(row for row in json.loads(out) if row["platform"] == "mastodon")
@@ -136,7 +128,7 @@ async def test_render_reads_the_instance_limits_and_says_they_are_live(cli, tmp_
 
 def test_render_shows_one_row_of_follow_buttons(cli, tmp_path) -> None:
     feed = write(tmp_path, "feed.xml", FEED.format(body=""))
-    config = write(tmp_path, "relais.toml", CONFIG.format(instance=UNREACHABLE, token_env=TOKEN_ENV))
+    config = write(tmp_path, "relais.toml", config_for(UNREACHABLE))
     code, out, _ = cli("--config", str(config), "render", str(feed), "--channel", "esante-tg", "--json", "--offline")
     [telegram] = json.loads(out)
     assert code == 0 and 1 <= len(telegram["buttons"]) <= 3
