@@ -18,7 +18,7 @@ from bot.store.models import FeedSource, Post, PostStatus, PostTag, Tag
 from bot.store.repository import IN_CHUNK, NewPost
 from bot.store.tags import tag_key
 
-Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[object]]  # what it returns (the publications) is not used here
+Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[None]]
 CHUNK = IN_CHUNK
 _COPIED = ("url", "title", "author", "language", "summary", "body_html", "body_markdown", "image_url",
            "image_alt", "published_at", "published_at_estimated")

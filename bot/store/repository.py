@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -161,27 +160,25 @@ async def sync_channel(session: AsyncSession, name: str, platform: Platform, tar
     two of them insert the same name (issue 11). The row is only written when it differs,
     so a restart does not touch ``updated_at``; ``paused`` is the operator's, never reset.
     """
-    insert = _dialect_insert(session)
     now = utcnow()
-    statement = insert(Channel).values(name=name, platform=platform, target=target, enabled=enabled,
-                                       paused=False, created_at=now, updated_at=now)
+    statement = _insert(session).values(name=name, platform=platform, target=target, enabled=enabled,
+                                        paused=False, created_at=now, updated_at=now)
     changed = statement.excluded
-    statement = statement.on_conflict_do_update(
+    await session.execute(statement.on_conflict_do_update(
         index_elements=[Channel.name],
         set_={"platform": changed.platform, "target": changed.target, "enabled": changed.enabled, "updated_at": now},
         where=or_(Channel.platform != changed.platform, Channel.target != changed.target,
                   Channel.enabled != changed.enabled),
-    )
-    await session.execute(statement)
+    ))
     query = select(Channel).where(Channel.name == name).execution_options(populate_existing=True)
     return (await session.scalars(query)).one()
 
 
-def _dialect_insert(session: AsyncSession) -> Callable[..., Any]:
-    """The dialect's ``insert`` (both know ``on_conflict_do_update``)."""
+def _insert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into channels in the session's dialect (both know ``on_conflict_do_update``)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return postgresql.insert
+        return postgresql.insert(Channel)
     if dialect == "sqlite":
-        return sqlite.insert
+        return sqlite.insert(Channel)
     raise NotImplementedError(f"channel sync has no upsert for the {dialect} dialect")
