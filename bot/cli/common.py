@@ -41,11 +41,10 @@ def settings(ctx: typer.Context, *, secrets: bool = True) -> Settings:
     """Load settings once per invocation and configure logging with the secrets to mask.
 
     ``secrets=False``: tokens named by token_env/token_file are not read (a command that
-    sends nothing must not demand them).
+    sends nothing must not demand them). An invocation loads them once, the first way asked.
     """
     root = ctx.find_root()
-    key = "relais.settings" if secrets else "relais.settings.without-secrets"
-    cached = root.meta.get(key)
+    cached = root.meta.get("relais.settings")
     if cached is not None:
         return cached
     opts = options(ctx)
@@ -59,7 +58,7 @@ def settings(ctx: typer.Context, *, secrets: bool = True) -> Settings:
         resolve_secrets=secrets,
     )
     configure_logging(loaded.log_level, loaded.log_format, secrets_of(loaded))
-    root.meta[key] = loaded
+    root.meta["relais.settings"] = loaded
     return loaded
 
 
