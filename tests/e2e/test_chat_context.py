@@ -37,4 +37,4 @@ async def test_handlers_get_a_relais_context_bound_between_post_init_and_post_sh
         await application.post_shutdown(application)
     released = RelaisContext(application)
     with pytest.raises(RuntimeError, match="post_init binds the App"):
-        released.app
+        _ = released.app
