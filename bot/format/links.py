@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.format.text import safe_href
@@ -17,7 +18,16 @@ def with_utm(url: str | None, utm: str | None) -> str | None:
     if url is None or not utm:
         return url
     parts = urlsplit(url)
-    extra = parse_qsl(utm.lstrip("?&"), keep_blank_values=True)
-    replaced = {key for key, _ in extra}
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in replaced]
-    return urlunsplit(parts._replace(query=urlencode(query + extra, safe=":/")))
+    extra, encoded = _parsed_utm(utm)
+    if parts.query:
+        replaced = {key for key, _ in extra}
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in replaced]
+        encoded = urlencode(query + list(extra), safe=":/")
+    return urlunsplit(parts._replace(query=encoded))
+
+
+@lru_cache(maxsize=64)
+def _parsed_utm(utm: str) -> tuple[tuple[tuple[str, str], ...], str]:
+    """A profile's UTM pairs and their encoding: one per channel, reused for every post."""
+    extra = tuple(parse_qsl(utm.lstrip("?&"), keep_blank_values=True))
+    return extra, urlencode(extra, safe=":/")

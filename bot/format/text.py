@@ -97,6 +97,8 @@ class _RunCollector(HTMLParser):
             if self._open:
                 self.closed.append(Run("".join(self._open), *self._style))
                 self._open = []
+            elif self.closed and (self.closed[-1].bold, self.closed[-1].italic, self.closed[-1].href) == style:
+                self._open = [self.closed.pop().text]  # the run in between was stripped away: rejoin
             self._style = style
         self._open.append(text)
 
