@@ -26,7 +26,8 @@ def merged_by_hand(url: str, utm: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(kept + extra, safe=":/")))
 
 
-@given(st.sampled_from(["https://esante-blog.fr", "https://esante-blog.fr/2025/04/therabot/", "HTTP://X.fr/a#frag",
+@given(st.sampled_from(["https://esante-blog.fr", "https://u:p@x.fr:8080/a;b", "https://[::1]:80/a", "https://é.fr/à",
+                        "http://x.fr/%C3%A9/", "https://esante-blog.fr/2025/04/therabot/", "HTTP://X.fr/a#frag",
                         "https://x.fr/?ref=rss", "https://x.fr/a?utm_source=rss&b=%C3%A9#f", "https://x.fr/?"]),
        st.sampled_from(["utm_source=telegram", "?utm_source=mastodon&utm_medium=social", "a=é b&c", "&x="]))
 def test_utm_merge_equals_the_plain_merge(url: str, utm: str) -> None:
