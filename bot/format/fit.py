@@ -60,12 +60,12 @@ def _body(parts: Parts, budget: int, measure: Callable[[str], int]) -> list[Run]
     """The beginning of the body: enough text to fill ``budget``, not the whole article.
 
     Parsing is most of a render's cost (bench/render.py), so it stops once the text
-    measures more than the budget; the first chunk read is 1.5 times the budget.
+    measures more than the budget; the first chunk read is 1.25 times the budget.
     """
     def enough(text: str) -> bool:
         return measure(text) > budget
 
-    chunk = max(_MIN_CHUNK, budget * 3 // 2)
+    chunk = max(_MIN_CHUNK, budget * 5 // 4)
     # the summary is stored as plain text (ingest's to_text): escape it, never re-read it as HTML
     return (html_to_runs(parts.body_html, enough, chunk=chunk)
             or html_to_runs(html.escape(parts.summary), enough, chunk=chunk))
