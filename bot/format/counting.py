@@ -98,5 +98,5 @@ def mastodon_length(status: str, spoiler_text: str = "", *, url_length: int = 23
         countable = _replace_urls(countable, url_length)
     if "@" in countable:
         countable = _REMOTE_MENTION.sub(r"\1@\2", countable)
-    return graphemes(countable) + graphemes(spoiler_text)
+    return graphemes(countable) + (graphemes(spoiler_text) if spoiler_text else 0)
 

@@ -157,6 +157,13 @@ class _RunCollector(HTMLParser):
     def _emit(self, text: str, *, force: bool = False) -> None:
         if not text:
             return
+        if not self.pending_break and self._open and not self.hrefs and not self._open[-1].endswith(("\n", " ")):
+            style = (self.bold > 0, self.italic > 0, None)  # the common case, in short
+            if style == self._style:
+                self._open.append(text)
+            else:
+                self._append(text, style)
+            return
         if self.pending_break:
             text = text.lstrip(" ")
             if not text:
