@@ -19,6 +19,8 @@ from bot.format.text import Run, cut_runs, plain, trim_runs
 
 ELLIPSIS = "…"
 _SENTENCE_END = re.compile(r"[.!?…](?:[\u00a0\u202f ]?[»”\")’])*$")
+# The last character of any match of _SENTENCE_END: most word ends are ruled out by it alone.
+_SENTENCE_LAST = frozenset(".!?…»”\")’")
 _GLUED = re.compile(r"(://|www\.|@)")
 
 
@@ -96,7 +98,7 @@ def excerpt(runs: list[Run], budget: int, measure: Callable[[str], int]) -> list
         end = cuts[index]
         if end * 2 < cuts[word]:
             break
-        if _SENTENCE_END.search(head[max(0, end - 8): end]):
+        if head[end - 1] in _SENTENCE_LAST and _SENTENCE_END.search(head[max(0, end - 8): end]):
             return trim_runs(cut_runs(runs, end))
     kept = trim_runs(cut_runs(runs, cuts[word]))
     return [*kept, Run(_with_ellipsis(head[: cuts[word]])[cuts[word]:])]
