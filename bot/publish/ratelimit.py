@@ -216,12 +216,13 @@ class TelegramLimits:
 class MastodonLimits:
     """One 300-per-5-minutes limiter per access token, shared by every account using it."""
 
-    def __init__(self, rate: Rate = MASTODON_PER_TOKEN, margin: float = SAFETY_MARGIN) -> None:
-        self._rate, self._margin = rate, margin
+    def __init__(self, rate: Rate = MASTODON_PER_TOKEN, margin: float = SAFETY_MARGIN, *,
+                 clock: Clock = loop_time, sleep: Sleep = asyncio.sleep) -> None:
+        self._rate, self._margin, self._clock, self._sleep = rate, margin, clock, sleep
         self._tokens: dict[str, Pacer] = {}
 
     def for_token(self, token: str) -> Pacer:
         key = hashlib.sha256(token.encode()).hexdigest()  # never keep the token itself around
         if key not in self._tokens:
-            self._tokens[key] = self._rate.limiter(self._margin)
+            self._tokens[key] = self._rate.limiter(self._margin, clock=self._clock, sleep=self._sleep)
         return self._tokens[key]
