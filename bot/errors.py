@@ -17,11 +17,18 @@ The tree::
         ├── RetryableError           429, timeouts, network, 5xx: try again later
         └── PermanentError           400, 401/403, 404, 422: never resent unchanged
 
+Exit code 3 (``PARTIAL_FAILURE_EXIT``) is no exception: a command that did part of its work
+and gave up or held back the rest (``run --once`` after a permanent send failure, or with a
+platform unreachable) says which and exits 3.
+
 Messages are meant for the person at the terminal: one line, what is wrong and, when
 there is one, the command that fixes it. They never contain a secret.
 """
 
 from __future__ import annotations
+
+
+PARTIAL_FAILURE_EXIT = 3
 
 
 class RelaisError(Exception):
