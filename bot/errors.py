@@ -27,7 +27,6 @@ there is one, the command that fixes it. They never contain a secret.
 
 from __future__ import annotations
 
-
 PARTIAL_FAILURE_EXIT = 3
 
 
