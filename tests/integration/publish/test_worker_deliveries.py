@@ -48,7 +48,7 @@ async def test_deliveries_reach_readers_and_a_blocked_reader_is_given_up(session
         for reader in readers:
             await make_delivery(session, post, await make_subscriber(session, telegram_user_id=reader))
     deliveries = Deliveries(DeliveryTarget(publisher), notification)
-    report = await run_once(sessions, NOW, worker_id="w1", publishers={}, render=notification,  # type: ignore[arg-type]
+    report = await run_once(sessions, NOW, worker_id="w1", publishers={}, render=notification,
                             deliveries=deliveries, rng=random.Random(1))
     assert (report.delivered, report.dead, report.sent) == (2, 1, 0)
     [error] = report.errors
@@ -64,6 +64,6 @@ async def test_deliveries_reach_readers_and_a_blocked_reader_is_given_up(session
         rows = (await session.scalars(select(Delivery).order_by(Delivery.id))).unique().all()
     assert [row.state for row in rows] == [DeliveryState.SENT, DeliveryState.SENT, DeliveryState.DEAD]
     assert rows[0].remote_id == str(sandbox.messages(readers[0])[0].message_id)
-    again = await run_once(sessions, NOW, worker_id="w1", publishers={}, render=notification,  # type: ignore[arg-type]
+    again = await run_once(sessions, NOW, worker_id="w1", publishers={}, render=notification,
                            deliveries=deliveries)
     assert again.delivered == 0 and all(len(sandbox.messages(r)) == 1 for r in readers[:2])  # never twice
