@@ -27,6 +27,9 @@ _SECRETS = (
     re.compile(r"(?i)(bearer\s+|access_token=)[^\s&\"']+"),
 )
 
+# Bot API error codes no retry can fix: bad request, token revoked, blocked/kicked, chat gone, webhook conflict.
+_PERMANENT_CODES = frozenset({400, 401, 403, 404, 409})
+
 # Telegram BadRequest texts that mean "the edit or delete you asked for is already true".
 _ALREADY_DONE = ("message is not modified", "message to delete not found")
 
@@ -57,6 +60,32 @@ def classify(exc: BaseException, *, ratelimit_reset_in: float | None = None) -> 
         return RetryableError(scrub(f"{type(exc).__name__}: {exc}"))
     # Unknown failures are retried with backoff; the attempt cap turns a bug into `dead`.
     return RetryableError(scrub(f"unexpected {type(exc).__name__}: {exc}"))
+
+
+def classify_answer(status: int, error_code: int | None, description: str,
+                    retry_after: float | None = None) -> PublishError:
+    """A Bot API answer with ``ok: false``, read without python-telegram-bot (the lean sender).
+
+    ``status`` is the HTTP status, ``error_code``/``description``/``retry_after`` the body's
+    fields (https://core.telegram.org/bots/api#making-requests). Same rules as PTB's
+    exceptions: 429 waits exactly ``retry_after``; 5xx and unknown codes are retried; 400,
+    401, 403, 404 and 409 are permanent.
+    """
+    code = error_code or status
+    message = scrub(f"Telegram: {description or 'error ' + str(code)}")
+    if retry_after is not None or code == 429:
+        return RetryableError(message, retry_after=retry_after)
+    if code in _PERMANENT_CODES:
+        return PermanentError(message)
+    return RetryableError(message)  # 5xx, 408 and anything unknown: try again later
+
+
+def classify_network(exc: BaseException, *, secret: str | None = None) -> PublishError:
+    """A request that got no answer (timeout, refused, reset): retryable; ``secret`` never shown."""
+    text = f"{type(exc).__name__}: {exc}"
+    if secret:
+        text = text.replace(secret, "***")
+    return RetryableError(scrub(f"Telegram: network error: {text}"))
 
 
 def is_already_done(exc: BaseException) -> bool:

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarResult, Select, and_, case, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, ScalarResult, Select, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.errors import PublishError, RetryableError
 from bot.store.models import Channel, Delivery, DeliveryState, Post, Publication, Subscriber
@@ -137,10 +137,11 @@ async def claim_due(session: AsyncSession, now: datetime, worker_id: str, limit:
     )
 
 
-async def complete(session: AsyncSession, row_id: int, *, remote_id: str, now: datetime, kind: Kind = PUBLICATIONS,
-                   **values: Any) -> bool:
+async def complete(session: AsyncSession | AsyncConnection, row_id: int, *, remote_id: str, now: datetime,
+                   kind: Kind = PUBLICATIONS, **values: Any) -> bool:
     """Record the platform's answer; False when the row was already sent (a duplicate went out).
 
+    One Core UPDATE: the worker runs it on a bare pooled connection, no ORM session per row.
     ``values``: what else the kind records (a publication's ``remote_url`` and ``sent_version``).
     """
     model = kind.model
@@ -157,6 +158,24 @@ async def complete(session: AsyncSession, row_id: int, *, remote_id: str, now: d
         log.warning("%s %s was already completed; remote message %s is a duplicate", kind.name, row_id, remote_id)
         return False
     return True
+
+
+async def complete_many(connection: AsyncConnection, outcomes: Sequence[dict[str, Any]], *, now: datetime,
+                        kind: Kind = DELIVERIES) -> None:
+    """Record many sends at once (``{"row_id", "sent_remote_id"}`` each): one executemany UPDATE.
+
+    Rows another worker already completed are left alone (the guard), as in :func:`complete`.
+    """
+    table = kind.model.__table__
+    statement = (
+        update(table)
+        # IN (…) cannot be expanded in an executemany: spelled out as ORs
+        .where(table.c.id == bindparam("row_id"),
+               or_(*(table.c.state == state for state in (kind.states.SENDING, *kind.sendable))))
+        .values(state=kind.states.SENT, remote_id=bindparam("sent_remote_id"), sent_at=now, last_error=None,
+                claimed_by=None, claimed_at=None, next_attempt_at=None, attempts=0)
+    )
+    await connection.execute(statement, list(outcomes))
 
 
 async def release(session: AsyncSession, row_ids: Collection[int], worker_id: str, *,

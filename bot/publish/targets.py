@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 
 from telegram.error import RetryAfter
 
-from bot.errors import ConfigError, FormatError
+from bot.errors import ConfigError, FormatError, RetryableError
 from bot.format.model import MastodonRender, TelegramRender
 from bot.publish.classify import retry_after_seconds
 from bot.publish.mastodon import MastodonPublisher, MediaFetcher, fetch_media, idempotency_key_for
@@ -73,11 +73,13 @@ class DeliveryJob:
     post_id: int
     chat_id: int  # the reader's Telegram user id: a private chat
     attempts: int
+    # An earlier try may have reached the reader (it failed, or a worker died during it).
+    tried_before: bool = False
 
     @classmethod
     def of(cls, delivery: Delivery) -> DeliveryJob:
         return cls(delivery_id=delivery.id, post_id=delivery.post_id, chat_id=delivery.subscriber.telegram_user_id,
-                   attempts=delivery.attempts)
+                   attempts=delivery.attempts, tried_before=delivery.attempts > 1 or delivery.last_error is not None)
 
 
 class Sent(Protocol):
@@ -116,9 +118,13 @@ async def paced(limits: TelegramLimits | None, chat: str | int, traffic: Traffic
         await limits.acquire(chat, traffic)
     try:
         return await call()
-    except RetryAfter as exc:
+    except RetryAfter as exc:  # PTB's path (edits, deletes)
         if limits is not None:
             limits.flooded(chat, retry_after_seconds(exc))
+        raise
+    except RetryableError as exc:  # the lean sender's path: already classified
+        if limits is not None and exc.retry_after is not None:
+            limits.flooded(chat, exc.retry_after)
         raise
 
 

@@ -1,4 +1,8 @@
-"""Send, edit and delete channel posts through python-telegram-bot's ``Bot``.
+"""Send, edit and delete channel posts: sends through the lean sender, the rest through PTB's ``Bot``.
+
+Built from the settings, the publisher sends with ``bot.publish.telegram_lean`` (JSON over
+aiohttp, errors already classified: issue 12); edits, deletes and getMe stay on PTB. Given a
+``Bot`` and no sender (tests of PTB's own path), it sends through PTB too.
 
 The Bot API base URL comes from the configuration, so a self-hosted Bot API server (or the
 sandbox in ``bot.sandbox``) works. Errors are PTB's own exceptions (RetryAfter, TimedOut,
@@ -9,13 +13,13 @@ once whether they are retried. Only frozen dataclasses leave this module.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
 from bot.format.model import TelegramRender
+from bot.publish.telegram_lean import LeanTelegramSender, SentMessage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,16 +28,10 @@ log = logging.getLogger(__name__)
 DELETE_WINDOW = timedelta(hours=48)
 
 
-@dataclass(frozen=True, slots=True)
-class SentMessage:
-    remote_id: str
-    remote_url: str | None
-
-
 class TelegramPublisher:
     def __init__(self, bot: Bot, *, bot_username: str | None = None, language: str = "fr",
-                 allow_paid_broadcast: bool = False) -> None:
-        self.bot = bot
+                 allow_paid_broadcast: bool = False, sender: LeanTelegramSender | None = None) -> None:
+        self.bot, self.sender = bot, sender
         self._bot_username = bot_username
         self.language = language
         self.allow_paid_broadcast = allow_paid_broadcast
@@ -41,19 +39,25 @@ class TelegramPublisher:
     @classmethod
     def from_settings(cls, settings: Settings, bot: Bot | None = None) -> TelegramPublisher:
         telegram = settings.telegram
+        sender = None
         if bot is None:
             token = settings.require_telegram_token().get_secret_value()
             bot = Bot(token, base_url=telegram.api_base_url)
+            sender = LeanTelegramSender(token, base_url=telegram.api_base_url)
         return cls(bot, bot_username=telegram.bot_username, language=settings.default_language,
-                   allow_paid_broadcast=telegram.allow_paid_broadcast)
+                   allow_paid_broadcast=telegram.allow_paid_broadcast, sender=sender)
 
     async def start(self) -> None:
         """Initialize the bot (one getMe) and learn its username for the follow links."""
         await self.bot.initialize()
         if not self._bot_username:
             self._bot_username = self.bot.username
+        if self.sender is not None:
+            await self.sender.start()
 
     async def stop(self) -> None:
+        if self.sender is not None:
+            await self.sender.stop()
         await self.bot.shutdown()
 
     async def __aenter__(self) -> TelegramPublisher:
@@ -71,6 +75,9 @@ class TelegramPublisher:
 
     # --- the three operations
     async def send(self, chat: str, render: TelegramRender) -> SentMessage:
+        if self.sender is not None:
+            return await self.sender.send(chat, render, bot_username=self.bot_username,
+                                          allow_paid_broadcast=self.allow_paid_broadcast)
         common: dict[str, Any] = {"parse_mode": render.parse_mode, "reply_markup": self.follow_keyboard(render)}
         if self.allow_paid_broadcast:
             common["allow_paid_broadcast"] = True

@@ -1,10 +1,18 @@
 """One pass of the publish worker: recover, claim, render, send, record — item by item.
 
 Two kinds of outbox rows go through it: channel publications (and their edits and deletes)
-and reader deliveries. Each row is recorded in its own short transaction right after the
-platform answers (DESIGN.md rule 6). A failure is classified once (``bot.publish.classify``)
-and stays with its row: one bad row never stops the rest. Channels (and readers) are worked
-concurrently, the rows of one channel in order.
+and reader deliveries. Channels (and readers) are worked concurrently, the rows of one lane
+(a channel, a reader) in order, so a kill can cut off at most one send per lane. Claiming is
+continuous (``_Flow``): whenever the sends in flight drop below a low-water mark, more rows
+are claimed, so a slow send never holds back the others and enough sends stay in flight to
+reach the rate limit over a real network (issue 12).
+
+Outcomes (DESIGN.md rule 6, bound in docs/reliability.md): a publication is marked ``sent``
+with its remote id by one Core UPDATE right after the platform answers. Reader deliveries
+are recorded in small batches (``DeliveryOutcomes``: every 50 outcomes or 100 ms): a kill
+repeats at most the batch not yet recorded, each of its readers once. ``_Pass.record_sent``
+is the one place a successful send is recorded, ``_Pass._failed`` the one for a failed one.
+A failure is classified once (``bot.publish.classify``) and stays with its row.
 """
 
 from __future__ import annotations
@@ -17,13 +25,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.errors import PermanentError, PublishError
 from bot.format.model import TelegramRender
 from bot.publish import outbox
 from bot.publish.classify import classify, is_already_done, scrub
+from bot.publish.flow import Flow
 from bot.publish.outbox import DEFAULT_POLICY, DELIVERIES, PUBLICATIONS, Kind, RetryPolicy
+from bot.publish.outcomes import DeliveryOutcomes, OutcomeBatching
 from bot.publish.targets import DeliveryJob, DeliveryTarget, Job, Render, Sent, Target
 from bot.store.models import Delivery, Publication
 
@@ -32,6 +42,8 @@ log = logging.getLogger(__name__)
 RenderPublication = Callable[[Publication], Render]
 RenderDelivery = Callable[[Delivery], TelegramRender]
 TOO_OLD_TO_DELETE = "the platform no longer allows deleting this message (Telegram: after 48 h); remove it by hand"
+# Sends in flight per pass: rate × round-trip time (1000/s × 0.1 s); claims resume below half.
+IN_FLIGHT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +101,13 @@ class _Pass:
     tally: _Tally
     worker_id: str
     deliveries: Deliveries | None = None
+    outcomes: DeliveryOutcomes | None = None  # batched delivery outcomes (None: one by one)
     started: set[int] = field(default_factory=set)  # handed to a platform: outcome may be unknown
+
+    @property
+    def engine(self) -> AsyncEngine:
+        bind: AsyncEngine = self.sessions.kw["bind"]
+        return bind
 
     async def _render(self, target: Target, publication: Publication) -> Render:
         await target.prepare(self.now)  # live instance limits first (cached; refreshed daily)
@@ -122,9 +140,8 @@ class _Pass:
             self._error(ItemError(job.publication_id, job.channel, "send", str(error), retrying))
             return
         # The platform has answered: record it even if shutdown cancels us meanwhile.
-        await asyncio.shield(self._complete(PUBLICATIONS, job.publication_id, sent, remote_url=sent.remote_url,
-                                            sent_version=job.content_version))
-        self.tally.add("sent")
+        await asyncio.shield(self.record_sent(PUBLICATIONS, job.publication_id, sent, remote_url=sent.remote_url,
+                                              sent_version=job.content_version))
 
     async def deliver(self, delivery: Delivery) -> None:
         assert self.deliveries is not None
@@ -137,12 +154,18 @@ class _Pass:
             self._error(ItemError(job.delivery_id, f"reader {job.chat_id}", "notify", str(error), retrying,
                                   DELIVERIES.name))
             return
-        await asyncio.shield(self._complete(DELIVERIES, job.delivery_id, sent))
-        self.tally.add("delivered")
+        await asyncio.shield(self.record_sent(DELIVERIES, job.delivery_id, sent, urgent=job.tried_before))
 
-    async def _complete(self, kind: Kind, row_id: int, sent: Sent, **values: Any) -> None:
-        async with self.sessions.begin() as session:
-            await outbox.complete(session, row_id, remote_id=str(sent.remote_id), now=self.now, kind=kind, **values)
+    async def record_sent(self, kind: Kind, row_id: int, sent: Sent, *, urgent: bool = False, **values: Any) -> None:
+        """The one place a successful send is recorded: a publication at once (one Core UPDATE on a
+        pooled connection), a delivery in the current batch unless ``urgent``."""
+        if kind is DELIVERIES and self.outcomes is not None:
+            await self.outcomes.add(row_id, str(sent.remote_id), urgent=urgent)
+        else:
+            async with self.engine.begin() as connection:
+                await outbox.complete(connection, row_id, remote_id=str(sent.remote_id), now=self.now, kind=kind,
+                                      **values)
+        self.tally.add("delivered" if kind is DELIVERIES else "sent")
 
     async def change(self, publication: Publication) -> None:
         job, target = Job.of(publication), self.targets[publication.channel.name]
@@ -171,27 +194,38 @@ class _Pass:
                 await outbox.complete_edit(session, job.publication_id, version=job.content_version, now=self.now)
         self.tally.add("deleted" if delete else "edited")
 
+    def _safe(self, kind: Kind, step: Callable[[Any], Awaitable[None]],
+              lane: Callable[[Any], str]) -> Callable[[Any], Awaitable[None]]:
+        async def safe_step(row: Any) -> None:
+            try:
+                await step(row)
+            except Exception as exc:
+                log.exception("%s %s: could not record the outcome", kind.name, row.id)
+                self.tally.errors.append(ItemError(row.id, lane(row), "record", scrub(str(exc)), True, kind.name))
+
+        return safe_step
+
     async def run(self, kind: Kind, rows: Sequence[Any], step: Callable[[Any], Awaitable[None]],
                   lane: Callable[[Any], str]) -> None:
-        """Rows of one lane (channel, reader) in order, lanes concurrently."""
-        lanes: dict[str, list[Any]] = {}
-        for row in rows:
-            lanes.setdefault(lane(row), []).append(row)
+        """Already claimed rows: lanes (channel, reader) concurrently, the rows of one lane in order."""
+        taken = list(rows)
 
-        async def one_lane(name: str, items: list[Any]) -> None:
-            for row in items:
-                try:
-                    await step(row)
-                except Exception as exc:
-                    log.exception("%s %s: could not record the outcome", kind.name, row.id)
-                    self.tally.errors.append(ItemError(row.id, name, "record", scrub(str(exc)), True, kind.name))
+        async def claim_once(limit: int) -> Sequence[Any]:
+            batch, taken[:] = taken[:limit], taken[limit:]
+            return batch
 
+        await self.flow(kind, claim_once, step, lane, cap=max(1, len(taken)))
+
+    async def flow(self, kind: Kind, claim: Callable[[int], Awaitable[Sequence[Any]]],
+                   step: Callable[[Any], Awaitable[None]], lane: Callable[[Any], str], *, cap: int) -> int:
+        """Claim continuously, up to ``cap`` rows in flight; the number of rows claimed."""
+        flow = Flow(claim, self._safe(kind, step, lane), lane, cap=cap)
         try:
-            await asyncio.gather(*(one_lane(name, items) for name, items in lanes.items()))
+            return await flow.run()
         except asyncio.CancelledError:
             # Shutdown: what never reached the platform goes back to the queue now; a send in
             # flight keeps `sending` (its outcome is unknown) until recover_stale.
-            unsent = [row.id for row in rows if row.id not in self.started]
+            unsent = [row.id for row in flow.claimed if row.id not in self.started]
             async with self.sessions.begin() as session:
                 released = await outbox.release(session, unsent, self.worker_id, kind=kind)
             log.info("worker stopping: released %d unsent %s rows", released, kind.name)
@@ -207,28 +241,45 @@ def _reader(delivery: Delivery) -> str:
 
 
 async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *, worker_id: str,
-                   publishers: Mapping[str, Target], render: RenderPublication, limit: int = 50,
+                   publishers: Mapping[str, Target], render: RenderPublication, limit: int = IN_FLIGHT,
                    stale_after: timedelta = timedelta(minutes=10), policy: RetryPolicy = DEFAULT_POLICY,
-                   rng: random.Random | None = None, deliveries: Deliveries | None = None) -> WorkerReport:
+                   rng: random.Random | None = None, deliveries: Deliveries | None = None,
+                   batching: OutcomeBatching | None = OutcomeBatching()) -> WorkerReport:
     """Publish what is due at ``now`` on the channels in ``publishers``, then edits and deletes,
-    then (with ``deliveries``) the reader notifications due."""
+    then (with ``deliveries``) the reader notifications due.
+
+    ``limit``: sends in flight (claims continue while rows are due); edits and deletes are
+    claimed once, ``limit`` at most. ``batching``: how delivery outcomes are grouped (None: one
+    transaction each).
+    """
     tally = _Tally()
-    work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, deliveries)
+    outcomes = DeliveryOutcomes(sessions.kw["bind"], now, batching) if batching and deliveries else None
+    work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, deliveries, outcomes)
     kinds = [PUBLICATIONS, DELIVERIES] if deliveries is not None else [PUBLICATIONS]
     async with sessions.begin() as session:
         tally.counts["recovered"] = sum([await outbox.recover_stale(session, now, stale_after, kind=kind)
                                          for kind in kinds])
         tally.counts["withdrawn"] = await outbox.withdraw_unsent(session, now)
-    async with sessions.begin() as session:
-        due = await outbox.claim_due(session, now, worker_id, limit, channel_names=list(publishers))
-    await work.run(PUBLICATIONS, due, work.send, _channel)
-    async with sessions.begin() as session:
-        changes = await outbox.claim_changes(session, now, worker_id, limit, channel_names=list(publishers))
-    await work.run(PUBLICATIONS, changes, work.change, _channel)
-    notices: list[Delivery] = []
-    if deliveries is not None:
+    channels = list(publishers)
+
+    async def claim_sends(n: int) -> Sequence[Any]:
         async with sessions.begin() as session:
-            notices = await outbox.claim_due(session, now, worker_id, limit, kind=DELIVERIES)
-        await work.run(DELIVERIES, notices, work.deliver, _reader)
-    tally.counts["claimed"] = len(due) + len(changes) + len(notices)
+            return await outbox.claim_due(session, now, worker_id, n, channel_names=channels)
+
+    claimed = await work.flow(PUBLICATIONS, claim_sends, work.send, _channel, cap=limit)
+    async with sessions.begin() as session:
+        changes = await outbox.claim_changes(session, now, worker_id, limit, channel_names=channels)
+    await work.run(PUBLICATIONS, changes, work.change, _channel)
+    claimed += len(changes)
+    if deliveries is not None:
+        async def claim_notices(n: int) -> Sequence[Any]:
+            async with sessions.begin() as session:
+                return await outbox.claim_due(session, now, worker_id, n, kind=DELIVERIES)
+
+        try:
+            claimed += await work.flow(DELIVERIES, claim_notices, work.deliver, _reader, cap=limit)
+        finally:
+            if outcomes is not None:  # answers already in: written even on shutdown
+                await asyncio.shield(outcomes.close())
+    tally.counts["claimed"] = claimed
     return tally.report()

@@ -1,0 +1,81 @@
+"""Reader deliveries recorded in small batches: one UPDATE per batch, not one transaction per message.
+
+Recording each notification in its own transaction costs more than sending it. A batch is
+written when it holds ``size`` outcomes or its oldest outcome is ``delay`` seconds old, and at
+the end of every pass. The bound (docs/reliability.md): a kill loses at most the batch not yet
+written; those rows are still ``sending``, recovery retries them, and each of those readers
+gets that notification once more — never twice from one kill, as a reader has one row per post
+and one lane. A retried row whose earlier outcome is unknown is recorded at once (``urgent``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.publish import outbox
+from bot.publish.outbox import DELIVERIES
+from bot.publish.ratelimit import Clock, Sleep, loop_time
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeBatching:
+    size: int = 50
+    delay: float = 0.1  # seconds
+
+
+class DeliveryOutcomes:
+    """Buffers sent deliveries and writes them with one executemany UPDATE per batch."""
+
+    def __init__(self, engine: AsyncEngine, now: datetime, batching: OutcomeBatching = OutcomeBatching(), *,
+                 clock: Clock = loop_time, sleep: Sleep = asyncio.sleep) -> None:
+        self._engine, self._now, self.batching = engine, now, batching
+        self._clock, self._sleep = clock, sleep
+        self._pending: list[dict[str, Any]] = []
+        self._oldest = 0.0
+        self._timer: asyncio.Task[None] | None = None
+        self.recorded = 0
+        self.flushes = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def add(self, row_id: int, remote_id: str, *, urgent: bool = False) -> None:
+        self._pending.append({"row_id": row_id, "sent_remote_id": remote_id})
+        if len(self._pending) == 1:
+            self._oldest = self._clock()
+            self._timer = asyncio.create_task(self._flush_later())
+        if urgent or len(self._pending) >= self.batching.size or self._clock() - self._oldest >= self.batching.delay:
+            await self.flush()
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        timer, self._timer = self._timer, None
+        if timer is not None and timer is not asyncio.current_task():
+            timer.cancel()
+        if batch:
+            async with self._engine.begin() as connection:
+                await outbox.complete_many(connection, batch, now=self._now, kind=DELIVERIES)
+            self.recorded += len(batch)
+            self.flushes += 1
+
+    async def close(self) -> None:
+        """Write what is left (end of pass, or shutdown: the answers are in, they must not be lost)."""
+        await self.flush()
+
+    async def _flush_later(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._sleep(self.batching.delay)
+            try:
+                await self.flush()
+            except Exception:  # the rows stay `sending`: recovery retries them (the stated bound)
+                log.exception("could not record a batch of delivery outcomes")
