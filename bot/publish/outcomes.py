@@ -36,8 +36,10 @@ class DeliveryOutcomes:
     """Buffers sent deliveries and writes them with one executemany UPDATE per batch."""
 
     def __init__(self, engine: AsyncEngine, now: datetime, batching: OutcomeBatching = OutcomeBatching(), *,
-                 clock: Clock = loop_time, sleep: Sleep = asyncio.sleep) -> None:
+                 clock: Clock = loop_time, sleep: Sleep = asyncio.sleep,
+                 writes: contextlib.AbstractAsyncContextManager[Any] | None = None) -> None:
         self._engine, self._now, self.batching = engine, now, batching
+        self._writes = writes or contextlib.nullcontext()  # the worker's SQLite write queue
         self._clock, self._sleep = clock, sleep
         self._pending: list[dict[str, Any]] = []
         self._oldest = 0.0
@@ -63,7 +65,7 @@ class DeliveryOutcomes:
         if timer is not None and timer is not asyncio.current_task():
             timer.cancel()
         if batch:
-            async with self._engine.begin() as connection:
+            async with self._writes, self._engine.begin() as connection:
                 await outbox.complete_many(connection, batch, now=self._now, kind=DELIVERIES)
             self.recorded += len(batch)
             self.flushes += 1

@@ -18,6 +18,7 @@ A failure is classified once (``bot.publish.classify``) and stays with its row.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -103,6 +104,9 @@ class _Pass:
     deliveries: Deliveries | None = None
     outcomes: DeliveryOutcomes | None = None  # batched delivery outcomes (None: one by one)
     started: set[int] = field(default_factory=set)  # handed to a platform: outcome may be unknown
+    # SQLite has one writer: its writes queue here, in order, rather than in SQLite's busy handler
+    # (a claim's read-then-write transaction fails at once when another write slips in between).
+    writes: contextlib.AbstractAsyncContextManager[Any] = field(default_factory=contextlib.nullcontext)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -122,7 +126,7 @@ class _Pass:
     async def _failed(self, kind: Kind, row_id: int, exc: Exception) -> tuple[PublishError, bool]:
         """Record a failed send (retry or dead); the classified error and whether it is retried."""
         error = classify(exc)
-        async with self.sessions.begin() as session:
+        async with self.writes, self.sessions.begin() as session:
             state = await outbox.fail(session, row_id, error, self.now, policy=self.policy, rng=self.rng,
                                       worker_id=self.worker_id, kind=kind)
         retrying = state == kind.states.RETRY
@@ -162,7 +166,7 @@ class _Pass:
         if kind is DELIVERIES and self.outcomes is not None:
             await self.outcomes.add(row_id, str(sent.remote_id), urgent=urgent)
         else:
-            async with self.engine.begin() as connection:
+            async with self.writes, self.engine.begin() as connection:
                 await outbox.complete(connection, row_id, remote_id=str(sent.remote_id), now=self.now, kind=kind,
                                       **values)
         self.tally.add("delivered" if kind is DELIVERIES else "sent")
@@ -180,14 +184,14 @@ class _Pass:
         except Exception as exc:
             if not is_already_done(exc):
                 error = classify(exc)
-                async with self.sessions.begin() as session:
+                async with self.writes, self.sessions.begin() as session:
                     retrying = await outbox.fail_change(session, job.publication_id, error, self.now,
                                                         delete=delete, policy=self.policy, rng=self.rng,
                                                         worker_id=self.worker_id)
                 self._error(ItemError(job.publication_id, job.channel, "delete" if delete else "edit", str(error),
                                       retrying))
                 return
-        async with self.sessions.begin() as session:
+        async with self.writes, self.sessions.begin() as session:
             if delete:
                 await outbox.complete_delete(session, job.publication_id, self.now)
             else:
@@ -226,7 +230,7 @@ class _Pass:
             # Shutdown: what never reached the platform goes back to the queue now; a send in
             # flight keeps `sending` (its outcome is unknown) until recover_stale.
             unsent = [row.id for row in flow.claimed if row.id not in self.started]
-            async with self.sessions.begin() as session:
+            async with self.writes, self.sessions.begin() as session:
                 released = await outbox.release(session, unsent, self.worker_id, kind=kind)
             log.info("worker stopping: released %d unsent %s rows", released, kind.name)
             raise
@@ -253,8 +257,12 @@ async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
     transaction each).
     """
     tally = _Tally()
-    outcomes = DeliveryOutcomes(sessions.kw["bind"], now, batching) if batching and deliveries else None
-    work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, deliveries, outcomes)
+    engine: AsyncEngine = sessions.kw["bind"]
+    writes: contextlib.AbstractAsyncContextManager[Any] = \
+        asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+    outcomes = DeliveryOutcomes(engine, now, batching, writes=writes) if batching and deliveries else None
+    work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, deliveries, outcomes,
+                 writes=writes)
     kinds = [PUBLICATIONS, DELIVERIES] if deliveries is not None else [PUBLICATIONS]
     async with sessions.begin() as session:
         tally.counts["recovered"] = sum([await outbox.recover_stale(session, now, stale_after, kind=kind)
@@ -263,17 +271,17 @@ async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
     channels = list(publishers)
 
     async def claim_sends(n: int) -> Sequence[Any]:
-        async with sessions.begin() as session:
+        async with writes, sessions.begin() as session:
             return await outbox.claim_due(session, now, worker_id, n, channel_names=channels)
 
     claimed = await work.flow(PUBLICATIONS, claim_sends, work.send, _channel, cap=limit)
-    async with sessions.begin() as session:
+    async with writes, sessions.begin() as session:
         changes = await outbox.claim_changes(session, now, worker_id, limit, channel_names=channels)
     await work.run(PUBLICATIONS, changes, work.change, _channel)
     claimed += len(changes)
     if deliveries is not None:
         async def claim_notices(n: int) -> Sequence[Any]:
-            async with sessions.begin() as session:
+            async with writes, sessions.begin() as session:
                 return await outbox.claim_due(session, now, worker_id, n, kind=DELIVERIES)
 
         try:
