@@ -35,7 +35,7 @@ def run(
         chosen = runtime.Role(role)
     except ValueError:
         raise typer.BadParameter("must be all, updates or worker", param_hint="--role") from None
-
+    runtime.use_uvloop()
     if once:
         report = with_app(ctx, lambda relais: runtime.run_once_now(relais, worker_id=worker_id))
         if as_json:

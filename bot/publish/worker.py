@@ -21,12 +21,12 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.errors import PermanentError, PublishError
 from bot.format.model import TelegramRender
@@ -107,6 +107,8 @@ class _Pass:
     # SQLite has one writer: its writes queue here, in order, rather than in SQLite's busy handler
     # (a claim's read-then-write transaction fails at once when another write slips in between).
     writes: contextlib.AbstractAsyncContextManager[Any] = field(default_factory=contextlib.nullcontext)
+    # SQLite: one connection kept for the pass's outcomes (no pool checkout and reset per row)
+    held: AsyncConnection | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -160,13 +162,22 @@ class _Pass:
             return
         await asyncio.shield(self.record_sent(DELIVERIES, job.delivery_id, sent, urgent=job.tried_before))
 
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        if self.held is None:
+            async with self.engine.begin() as connection:
+                yield connection
+            return
+        async with self.held.begin():
+            yield self.held
+
     async def record_sent(self, kind: Kind, row_id: int, sent: Sent, *, urgent: bool = False, **values: Any) -> None:
         """The one place a successful send is recorded: a publication at once (one Core UPDATE on a
         pooled connection), a delivery in the current batch unless ``urgent``."""
         if kind is DELIVERIES and self.outcomes is not None:
             await self.outcomes.add(row_id, str(sent.remote_id), urgent=urgent)
         else:
-            async with self.writes, self.engine.begin() as connection:
+            async with self.writes, self._transaction() as connection:
                 await outbox.complete(connection, row_id, remote_id=str(sent.remote_id), now=self.now, kind=kind,
                                       **values)
         self.tally.add("delivered" if kind is DELIVERIES else "sent")
@@ -261,14 +272,22 @@ async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
     writes: contextlib.AbstractAsyncContextManager[Any] = \
         asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
     outcomes = DeliveryOutcomes(engine, now, batching, writes=writes) if batching and deliveries else None
-    work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, deliveries, outcomes,
-                 writes=writes)
+    async with contextlib.AsyncExitStack() as stack:
+        held = await stack.enter_async_context(engine.connect()) if engine.dialect.name == "sqlite" else None
+        work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, deliveries, outcomes,
+                     writes=writes, held=held)
+        return await _run_pass(work, sessions, now, worker_id, stale_after, limit)
+
+
+async def _run_pass(work: _Pass, sessions: async_sessionmaker[AsyncSession], now: datetime, worker_id: str,
+                    stale_after: timedelta, limit: int) -> WorkerReport:
+    tally, deliveries, outcomes, writes = work.tally, work.deliveries, work.outcomes, work.writes
     kinds = [PUBLICATIONS, DELIVERIES] if deliveries is not None else [PUBLICATIONS]
     async with sessions.begin() as session:
         tally.counts["recovered"] = sum([await outbox.recover_stale(session, now, stale_after, kind=kind)
                                          for kind in kinds])
         tally.counts["withdrawn"] = await outbox.withdraw_unsent(session, now)
-    channels = list(publishers)
+    channels = list(work.targets)
 
     async def claim_sends(n: int) -> Sequence[Any]:
         async with writes, sessions.begin() as session:
