@@ -16,7 +16,15 @@ The contract checked (issue 5; exit code 1 when broken):
   the platform accepted while the kill cut the answer off (at most one per kill);
 * every publication row ``sent``; the last run exits cleanly on SIGTERM.
 
-    .venv/bin/python bench/crash_test.py [--kills 20] [--posts 50] [--seed N] [--database URL]
+    .venv/bin/python bench/crash_test.py [--kills 20] [--posts 50] [--readers 0] [--seed N] [--database URL]
+
+``--readers N`` adds a fan-out: N readers (private chats in the sandbox) each with a pending
+notification of post 1, sent by the same worker after the channel posts, a random
+20–200 ms per notification (half of them held *after* the message is stored). Delivery
+outcomes are recorded in batches (``bot.publish.outcomes``), so a kill may repeat the batch
+not yet written; the contract (docs/reliability.md): no reader missed, every delivery row
+``sent``, no reader notified more than once per kill (1 + kills messages at most), and at
+most kills × (batch size + sends in flight) duplicates in all.
 
 ``--database`` takes a scratch database (e.g. PostgreSQL): Relais' tables in it are DROPPED
 and recreated. Default: a fresh SQLite file in a temporary directory.
@@ -76,6 +84,16 @@ class PlatformCount:
     kills: int
 
 
+@dataclass(frozen=True)
+class ReaderCount:
+    readers: int
+    notified: int  # readers with at least one message
+    messages: int
+    duplicates: int  # messages beyond one per reader
+    most_per_reader: int
+    missing: int
+
+
 @dataclass
 class CrashReport:
     seed: int
@@ -87,6 +105,8 @@ class CrashReport:
     final_exit: int | None
     seconds: float
     violations: list[str] = field(default_factory=list)
+    deliveries: ReaderCount | None = None
+    delivery_states: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -111,6 +131,29 @@ def contract_violations(report: CrashReport, posts: int) -> list[str]:
         found.append(f"publication states {report.states}, expected all {2 * posts} sent")
     if report.final_exit != 0:
         found.append(f"the last run did not stop cleanly (exit code {report.final_exit})")
+    return found + delivery_violations(report)
+
+
+def delivery_violations(report: CrashReport) -> list[str]:
+    """The deliveries' bound: nobody missed, nobody notified more than once per kill, at most the
+    unwritten batches repeated."""
+    from bot.publish.outcomes import OutcomeBatching
+    from bot.publish.worker import IN_FLIGHT
+
+    readers = report.deliveries
+    if readers is None:
+        return []
+    found = []
+    if readers.missing:
+        found.append(f"deliveries: {readers.missing} readers never notified")
+    if readers.most_per_reader > 1 + report.kills:
+        found.append(f"deliveries: a reader got {readers.most_per_reader} messages for {report.kills} kills "
+                     "(once more per kill at most)")
+    bound = report.kills * (OutcomeBatching().size + IN_FLIGHT)
+    if readers.duplicates > bound:
+        found.append(f"deliveries: {readers.duplicates} duplicates, more than {bound} (kills × (batch + in flight))")
+    if report.delivery_states != {"sent": readers.readers}:
+        found.append(f"delivery states {report.delivery_states}, expected all {readers.readers} sent")
     return found
 
 
@@ -260,6 +303,54 @@ async def prepare(settings: Any, posts: int) -> None:
             await app.enqueue(session, post, datetime.now(UTC), mode="now")
 
 
+READER_BASE = 9_000_000  # the readers' Telegram ids in the sandbox
+
+
+async def prepare_readers(settings: Any, readers: int) -> None:
+    """``readers`` subscribers, each with a pending notification of post 1 (as the fan-out writes them)."""
+    from sqlalchemy import insert, literal, select
+
+    from bot.app import open_app
+    from bot.store.models import Delivery, DeliveryState, Post, Subscriber
+
+    now = datetime.now(UTC)
+    async with open_app(settings) as app, app.sessions.begin() as session:
+        await session.execute(insert(Subscriber), [{"telegram_user_id": READER_BASE + n} for n in range(readers)])
+        first = select(Post.id).order_by(Post.id).limit(1).scalar_subquery()
+        await session.execute(insert(Delivery).from_select(
+            ["post_id", "subscriber_id", "state", "due_at", "next_attempt_at", "attempts"],
+            select(first, Subscriber.id, literal(DeliveryState.PENDING.value), literal(now), literal(now), literal(0))))
+
+
+async def delivery_states(settings: Any) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from bot.store import db
+    from bot.store.models import Delivery
+
+    engine = db.create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(select(Delivery.state, func.count()).group_by(Delivery.state))).all()
+    finally:
+        await engine.dispose()
+    return {str(state): int(n) for state, n in rows}
+
+
+def slow_down_notifications(sandbox: Any, rng: random.Random, sends: int) -> None:
+    """20–200 ms on each notification, half of them after the message is stored."""
+    for _ in range(sends):
+        sandbox.faults.delay(round(rng.uniform(0.02, 0.2), 3), method="sendMessage", after=rng.random() < 0.5)
+
+
+def count_readers(sandbox: Any, readers: int) -> ReaderCount:
+    per_reader = [len(sandbox.messages(READER_BASE + n)) for n in range(readers)]
+    notified = sum(1 for n in per_reader if n)
+    return ReaderCount(readers=readers, notified=notified, messages=sum(per_reader),
+                       duplicates=sum(per_reader) - notified, most_per_reader=max(per_reader, default=0),
+                       missing=readers - notified)
+
+
 async def publications(settings: Any) -> list[tuple[str, int, str]]:
     """(channel name, post number, state) of every publication."""
     from sqlalchemy import select
@@ -370,7 +461,7 @@ def count(platform: str, messages: list[tuple[str, int]], posts: int, kills: int
 async def crash_test(*, kills: int, posts: int, seed: int, database_url: str | None = None,
                      sabotage: str | None = None, folder: Path | None = None,
                      kill_window: tuple[float, float] = (0.3, 3.0), final_timeout: float = 180,
-                     transient_errors: float = TRANSIENT_ERRORS,
+                     transient_errors: float = TRANSIENT_ERRORS, readers: int = 0,
                      progress: Callable[[str], None] = lambda line: None) -> CrashReport:
     """Run the whole crash test; the caller prints or asserts on the report."""
     from mastodon_mock.testing import MockServer
@@ -390,8 +481,13 @@ async def crash_test(*, kills: int, posts: int, seed: int, database_url: str | N
                 env = environment(sandbox.token)
                 settings = load_settings(config, env=env)
                 await prepare(settings, posts)
+                for n in range(readers):
+                    sandbox.add_user(READER_BASE + n, f"Lectrice {n}")
+                if readers:
+                    await prepare_readers(settings, readers)
                 await asyncio.to_thread(slow_down, sandbox, mastodon.base_url, hold, rng, 2 * posts + kills,
                                         transient_errors)
+                slow_down_notifications(sandbox, rng, 2 * readers)
                 command = worker_command(config, sabotage)
                 unanswered = _Unanswered()
 
@@ -423,21 +519,25 @@ async def crash_test(*, kills: int, posts: int, seed: int, database_url: str | N
                     deadline = time.monotonic() + final_timeout
                     while time.monotonic() < deadline:
                         rows = await publications(settings)
-                        if all(state == "sent" for _, _, state in rows):
+                        notices = await delivery_states(settings) if readers else {}
+                        if all(state == "sent" for _, _, state in rows) and set(notices) <= {"sent"}:
                             break
                         await asyncio.sleep(0.5)
                     final_exit = await final.stop(signal.SIGTERM)
                     remote = await snapshot()
+                    notified = count_readers(sandbox, readers) if readers else None
                 finally:  # never leave a worker behind when the harness itself fails
                     if live is not None:
                         await live.kill_if_alive()
                 rows = await publications(settings)
+                notices = await delivery_states(settings) if readers else {}
         states = dict(collections.Counter(state for _, _, state in rows))
         report = CrashReport(
             seed=seed, database=url.split("://")[0], kills=kills,
             telegram=count("telegram", remote["telegram"], posts, kills, unanswered),
             mastodon=count("mastodon", remote["mastodon"], posts, kills, unanswered),
             states=states, final_exit=final_exit, seconds=time.monotonic() - started,
+            deliveries=notified, delivery_states=notices,
         )
         report.violations = contract_violations(report, posts)
         return report
@@ -454,6 +554,11 @@ def table(report: CrashReport) -> str:
     lines = ["  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths, strict=False)))
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    readers = report.deliveries
+    if readers is not None:
+        lines.append(f"\ndeliveries: {readers.readers} readers, {readers.notified} notified, {readers.missing} missing, "
+                     f"{readers.messages} messages, {readers.duplicates} duplicates, at most {readers.most_per_reader} "
+                     f"per reader; states {report.delivery_states}")
     return "\n".join(lines)
 
 
@@ -493,6 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--posts", type=int, default=50)
+    parser.add_argument("--readers", type=int, default=0, help="a fan-out of post 1 to this many readers")
     parser.add_argument("--seed", type=int, default=None, help="default: a random one (printed)")
     parser.add_argument("--database", default=None, help="a SCRATCH database URL: its Relais tables are dropped")
     parser.add_argument("--sabotage", choices=SABOTAGES, default=None)
@@ -506,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         args.keep.mkdir(parents=True, exist_ok=True)
     report = asyncio.run(crash_test(kills=args.kills, posts=args.posts, seed=seed, database_url=args.database,
                                     sabotage=args.sabotage, folder=args.keep, final_timeout=args.final_timeout,
+                                    readers=args.readers,
                                     progress=lambda line: print(line, flush=True)))
     print()
     print(table(report))

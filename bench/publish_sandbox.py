@@ -38,6 +38,8 @@ from bot.store import db, repository  # noqa: E402
 from bot.store.models import PostStatus, Publication, PublicationState  # noqa: E402
 from bot.store.repository import NewPost  # noqa: E402
 
+FIRST_USER = 1_000_000  # readers of bench/fanout.py
+
 
 def channel_chat(index: int) -> str:
     return f"@canal_bench_{index:03d}"
@@ -51,14 +53,19 @@ def _serve_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--channels", type=int, required=True, help="channels @canal_bench_000…")
     parser.add_argument("--group-per-minute", type=int, default=None, help="per channel limit (None = off)")
     parser.add_argument("--overall-per-second", type=int, default=None, help="overall limit (None = off)")
+    parser.add_argument("--private-per-second", type=int, default=None, help="per reader limit (None = off)")
+    parser.add_argument("--users", type=int, default=0, help="readers with ids FIRST_USER… (bench/fanout.py)")
     return parser.parse_args(argv)
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    limits = RateLimits(group_per_minute=args.group_per_minute, overall_per_second=args.overall_per_second)
+    limits = RateLimits(group_per_minute=args.group_per_minute, overall_per_second=args.overall_per_second,
+                        private_per_second=args.private_per_second)
     async with TelegramSandbox(DEFAULT_TOKEN, limits=limits) as sandbox:
         for index in range(args.channels):
             sandbox.add_channel(channel_chat(index), f"Santé numérique {index}")
+        for user in range(FIRST_USER, FIRST_USER + args.users):
+            sandbox.add_user(user, "Lectrice")
         print(sandbox.base_url, flush=True)
         await asyncio.Event().wait()
 
@@ -87,9 +94,11 @@ class SandboxProcess:
 
 
 @contextlib.contextmanager
-def sandbox_process(channels: int, limits: RateLimits | None = None) -> Iterator[SandboxProcess]:
+def sandbox_process(channels: int, limits: RateLimits | None = None, users: int = 0) -> Iterator[SandboxProcess]:
     limits = limits or RateLimits()
-    command = [sys.executable, str(Path(__file__).resolve()), "--channels", str(channels)]
+    command = [sys.executable, str(Path(__file__).resolve()), "--channels", str(channels), "--users", str(users)]
+    if limits.private_per_second is not None:
+        command += ["--private-per-second", str(limits.private_per_second)]
     if limits.group_per_minute is not None:
         command += ["--group-per-minute", str(limits.group_per_minute)]
     if limits.overall_per_second is not None:

@@ -14,7 +14,7 @@ from conftest import CHANNEL, statuses
 from sqlalchemy import select
 from test_run import queue_now
 
-from bench.crash_test import CrashReport, PlatformCount, contract_violations, crash_test, table
+from bench.crash_test import CrashReport, PlatformCount, ReaderCount, contract_violations, crash_test, table
 from bot import runtime
 from bot.app import open_app
 from bot.publish import outbox
@@ -29,6 +29,25 @@ async def test_killed_workers_lose_nothing_and_duplicate_only_the_send_in_flight
     assert report.violations == [], table(report)
     assert report.mastodon.messages == 4 and report.telegram.present == 4
     assert report.states == {"sent": 8}
+
+
+async def test_a_worker_killed_during_a_fan_out_misses_no_reader_and_repeats_only_its_unwritten_batch(
+        database_url, tmp_path) -> None:
+    report = await crash_test(kills=1, posts=1, seed=11, database_url=database_url, folder=tmp_path,
+                              kill_window=(0.5, 2.0), final_timeout=60, transient_errors=0, readers=60)
+    assert report.violations == [], table(report)
+    readers = report.deliveries
+    assert readers is not None and (readers.notified, readers.missing) == (60, 0)
+    assert readers.most_per_reader <= 2 and report.delivery_states == {"sent": 60}
+
+
+def test_the_delivery_bound_check_catches_missed_readers_and_repeats() -> None:
+    base = CrashReport(1, "sqlite", 1, PlatformCount("telegram", 1, 1, 1, 0, 0, 0, 0, 1),
+                       PlatformCount("mastodon", 1, 1, 1, 0, 0, 0, 0, 1), {"sent": 2}, 0, 1.0,
+                       deliveries=ReaderCount(10, 9, 12, 3, 3, 1), delivery_states={"sent": 9, "sending": 1})
+    found = " | ".join(contract_violations(base, 1))
+    assert "1 readers never notified" in found and "a reader got 3 messages for 1 kills" in found
+    assert "delivery states" in found
 
 
 def test_the_contract_check_catches_losses_and_extra_duplicates() -> None:
