@@ -83,12 +83,17 @@ async def claimed(sessions, worker: str, n: int) -> list[Delivery]:
         return await outbox.claim_due(session, NOW, worker, n, kind=DELIVERIES)
 
 
-async def test_a_batch_is_written_when_full(sessions, engine) -> None:
+async def claimed_rows(sessions, count: int) -> list[Delivery]:
+    """``count`` readers notified of one post, their rows claimed (``sending``) by worker w1."""
     async with sessions.begin() as session:
         post = await make_post(session)
-        for _ in range(3):
+        for _ in range(count):
             await make_delivery(session, post, await make_subscriber(session))
-    rows = await claimed(sessions, "w1", 3)
+    return await claimed(sessions, "w1", count)
+
+
+async def test_a_batch_is_written_when_full(sessions, engine) -> None:
+    rows = await claimed_rows(sessions, 3)
     outcomes = DeliveryOutcomes(engine, NOW, OutcomeBatching(size=3, delay=60), clock=Clock(), sleep=Timer())
     await outcomes.add(rows[0].id, "11")
     await outcomes.add(rows[1].id, "12")
@@ -99,11 +104,7 @@ async def test_a_batch_is_written_when_full(sessions, engine) -> None:
 
 
 async def test_a_batch_is_written_when_its_oldest_outcome_is_old_enough(sessions, engine) -> None:
-    async with sessions.begin() as session:
-        post = await make_post(session)
-        for _ in range(3):
-            await make_delivery(session, post, await make_subscriber(session))
-    rows = await claimed(sessions, "w1", 3)
+    rows = await claimed_rows(sessions, 3)
     clock, timer = Clock(), Timer()
     outcomes = DeliveryOutcomes(engine, NOW, OutcomeBatching(size=50, delay=0.1), clock=clock, sleep=timer)
     await outcomes.add(rows[0].id, "11")
@@ -116,19 +117,15 @@ async def test_a_batch_is_written_when_its_oldest_outcome_is_old_enough(sessions
 
 
 async def test_the_timer_writes_a_batch_nobody_adds_to(sessions, engine) -> None:
-    async with sessions.begin() as session:
-        await make_delivery(session, await make_post(session), await make_subscriber(session))
-    [row] = await claimed(sessions, "w1", 1)
+    [row] = await claimed_rows(sessions, 1)
     timer = Timer()
     outcomes = DeliveryOutcomes(engine, NOW, OutcomeBatching(size=50, delay=0.1), clock=Clock(), sleep=timer)
     await outcomes.add(row.id, "11")
     assert await states(sessions) == [DeliveryState.SENDING]
     timer.fired.set()
-    for _ in range(50):
-        if outcomes.pending == 0 and outcomes.flushes:
+    for _ in range(1000):  # the timer's write awaits the database: yield until it is done
+        if outcomes.flushes:
             break
-        await asyncio.sleep(0)
-    while outcomes.flushes == 0:  # the write itself awaits the database
         await asyncio.sleep(0.01)
     assert await states(sessions) == [DeliveryState.SENT]
 
