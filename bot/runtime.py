@@ -37,7 +37,7 @@ from bot.publish.mastodon import MediaFetcher, fetch_media
 from bot.publish.outbox import RetryPolicy
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
 from bot.publish.targets import DeliveryTarget, MastodonTarget, Sent, Target, build_targets
-from bot.publish.worker import Deliveries, RenderPublication, WorkerReport, run_once
+from bot.publish.worker import IN_FLIGHT, Deliveries, RenderPublication, WorkerReport, run_once
 from bot.schedule.scheduler import build_scheduler, in_transaction, relais_jobs
 from bot.settings import FeedSettings, Settings
 from bot.store.models import Delivery, Post
@@ -162,7 +162,7 @@ class Publishing:
     targets: dict[str, Target]
     worker_id: str
     clock: Clock = utc_clock
-    batch: int = 50
+    batch: int = IN_FLIGHT  # sends in flight per pass; claims go on while rows are due
     stale_after: timedelta = timedelta(minutes=10)  # claims older than this are a dead worker's
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     telegram: TelegramLink | None = None
