@@ -23,9 +23,9 @@ import random
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, ScalarResult, Select, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, ScalarResult, Select, Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.errors import PublishError, RetryableError
@@ -176,6 +176,29 @@ async def complete_many(connection: AsyncConnection, outcomes: Sequence[dict[str
                 claimed_by=None, claimed_at=None, next_attempt_at=None, attempts=0)
     )
     await connection.execute(statement, list(outcomes))
+
+
+async def complete_publications(connection: AsyncConnection, outcomes: Sequence[dict[str, Any]], *,
+                                now: datetime) -> int:
+    """Record sent publications together (``{"row_id", "sent_remote_id", "sent_remote_url", "version"}``
+    each): one executemany UPDATE, the same columns :func:`complete` sets. Returns the rows
+    updated; fewer than given means some were already sent (a duplicate went out)."""
+    table = cast(Table, Publication.__table__)
+    version: BindParameter[int] = bindparam("version")
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"),
+               or_(*(table.c.state == state for state in (State.SENDING, *SENDABLE))))
+        .values(state=State.SENT, remote_id=bindparam("sent_remote_id"), remote_url=bindparam("sent_remote_url"),
+                sent_version=version, needs_edit=table.c.content_version > version, sent_at=now, last_error=None,
+                claimed_by=None, claimed_at=None, next_attempt_at=None, attempts=0)
+    )
+    result = await connection.execute(statement, list(outcomes))
+    updated = int(result.rowcount)
+    if updated < len(outcomes):
+        log.warning("%d of %d publications were already completed: their new messages are duplicates",
+                    len(outcomes) - updated, len(outcomes))
+    return updated
 
 
 async def release(session: AsyncSession, row_ids: Collection[int], worker_id: str, *,

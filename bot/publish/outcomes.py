@@ -1,4 +1,6 @@
-"""Reader deliveries recorded in small batches: one UPDATE per batch, not one transaction per message.
+"""Outcomes written together: reader deliveries in small batches, publications by group commit.
+
+Reader deliveries (``DeliveryOutcomes``): one UPDATE per batch, not one transaction per message.
 
 Recording each notification in its own transaction costs more than sending it. A batch is
 written when it holds ``size`` outcomes or its oldest outcome is ``delay`` seconds old, and at
@@ -6,6 +8,10 @@ the end of every pass. The bound (docs/reliability.md): a kill loses at most the
 written; those rows are still ``sending``, recovery retries them, and each of those readers
 gets that notification once more — never twice from one kill, as a reader has one row per post
 and one lane. A retried row whose earlier outcome is unknown is recorded at once (``urgent``).
+
+Publications (``GroupCommit``): each lane waits until its outcome is committed before it sends
+the next message — the promise stays "at most the message in flight per channel" — but the
+outcomes that arrive while a commit is running share the next one.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,3 +88,44 @@ class DeliveryOutcomes:
                 await self.flush()
             except Exception:  # the rows stay `sending`: recovery retries them (the stated bound)
                 log.exception("could not record a batch of delivery outcomes")
+
+
+Write = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+
+class GroupCommit:
+    """``await add(values)`` returns once ``values`` is committed; what arrives meanwhile goes in one write."""
+
+    def __init__(self, write: Write) -> None:
+        self._write = write
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.writes = 0
+
+    async def add(self, values: dict[str, Any]) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((values, done))
+        if self._writer is None or self._writer.done():
+            # A task of its own: a caller cancelled at shutdown must not cancel the others' write.
+            self._writer = asyncio.create_task(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await self._write([values for values, _ in batch])
+            except Exception as exc:  # each waiting row records the failure as its own
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                self.writes += 1
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def close(self) -> None:
+        """Wait for the write in progress (end of pass: the connection is about to close)."""
+        if self._writer is not None:
+            await asyncio.shield(self._writer)

@@ -34,7 +34,7 @@ from bot.publish import outbox
 from bot.publish.classify import classify, is_already_done, scrub
 from bot.publish.flow import Flow
 from bot.publish.outbox import DEFAULT_POLICY, DELIVERIES, PUBLICATIONS, Kind, RetryPolicy
-from bot.publish.outcomes import DeliveryOutcomes, OutcomeBatching
+from bot.publish.outcomes import DeliveryOutcomes, GroupCommit, OutcomeBatching
 from bot.publish.targets import DeliveryJob, DeliveryTarget, Job, Render, Sent, Target
 from bot.store.models import Delivery, Publication
 
@@ -109,6 +109,14 @@ class _Pass:
     writes: contextlib.AbstractAsyncContextManager[Any] = field(default_factory=contextlib.nullcontext)
     # SQLite: one connection kept for the pass's outcomes (no pool checkout and reset per row)
     held: AsyncConnection | None = None
+    sent: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sent = GroupCommit(self._write_sent)
+
+    async def _write_sent(self, outcomes: list[dict[str, Any]]) -> None:
+        async with self.writes, self._transaction() as connection:
+            await outbox.complete_publications(connection, outcomes, now=self.now)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -172,14 +180,17 @@ class _Pass:
             yield self.held
 
     async def record_sent(self, kind: Kind, row_id: int, sent: Sent, *, urgent: bool = False, **values: Any) -> None:
-        """The one place a successful send is recorded: a publication at once (one Core UPDATE on a
-        pooled connection), a delivery in the current batch unless ``urgent``."""
-        if kind is DELIVERIES and self.outcomes is not None:
+        """The one place a successful send is recorded: a publication committed before its channel
+        goes on (outcomes arriving together share a commit), a delivery in the current batch
+        unless ``urgent``."""
+        if kind is PUBLICATIONS:
+            await self.sent.add({"row_id": row_id, "sent_remote_id": str(sent.remote_id),
+                                 "sent_remote_url": values.get("remote_url"), "version": values["sent_version"]})
+        elif self.outcomes is not None:
             await self.outcomes.add(row_id, str(sent.remote_id), urgent=urgent)
         else:
             async with self.writes, self._transaction() as connection:
-                await outbox.complete(connection, row_id, remote_id=str(sent.remote_id), now=self.now, kind=kind,
-                                      **values)
+                await outbox.complete(connection, row_id, remote_id=str(sent.remote_id), now=self.now, kind=kind)
         self.tally.add("delivered" if kind is DELIVERIES else "sent")
 
     async def change(self, publication: Publication) -> None:
@@ -276,7 +287,10 @@ async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
         held = await stack.enter_async_context(engine.connect()) if engine.dialect.name == "sqlite" else None
         work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, deliveries, outcomes,
                      writes=writes, held=held)
-        return await _run_pass(work, sessions, now, worker_id, stale_after, limit)
+        try:
+            return await _run_pass(work, sessions, now, worker_id, stale_after, limit)
+        finally:
+            await work.sent.close()
 
 
 async def _run_pass(work: _Pass, sessions: async_sessionmaker[AsyncSession], now: datetime, worker_id: str,
