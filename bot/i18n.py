@@ -31,6 +31,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Désolé, quelque chose s’est mal passé de notre côté. Réessayez dans un instant.",
         "en": "Sorry, something went wrong on our side. Please try again in a moment.",
     },
+    # --- stats: /stats in the chat and `relais stats --chart` (numbers after a colon: no plural forms)
+    "author_only": {
+        "fr": "Désolé, cette commande est réservée aux auteurs du blog.",
+        "en": "Sorry, this command is for the blog's authors only.",
+    },
+    "stats_heading": {"fr": "📊 Statistiques au {date}", "en": "📊 Statistics on {date}"},
+    "stats_window": {
+        "fr": "Sur {days} jours\u00a0:\n• articles publiés\u00a0: {posts}\n• publications envoyées\u00a0: {sent}, "
+              "abandonnées\u00a0: {dead}\n• notifications aux lecteurs\u00a0: {deliveries}, en échec\u00a0: {failed}\n"
+              "• nouveaux lecteurs\u00a0: {new_readers}",
+        "en": "Last {days} days:\n• posts published: {posts}\n• publications sent: {sent}, given up: {dead}\n"
+              "• notifications to readers: {deliveries}, failed: {failed}\n• new readers: {new_readers}",
+    },
+    "stats_queue": {"fr": "File d’attente\u00a0: {publications} publications ({posts} articles)",
+                    "en": "Queue: {publications} publications ({posts} posts)"},
+    "stats_readers": {"fr": "Lecteurs actifs\u00a0: {active}, inactifs\u00a0: {inactive}",
+                      "en": "Active readers: {active}, inactive: {inactive}"},
+    "stats_top_tags": {"fr": "Tags les plus suivis\u00a0: {tags}", "en": "Most followed tags: {tags}"},
+    "stats_no_follows": {"fr": "Aucun tag suivi pour l’instant.", "en": "No tag followed yet."},
+    "stats_chart_title": {"fr": "Relais, du {first} au {last}", "en": "Relais, {first} to {last}"},
+    "stats_chart_publications": {"fr": "Publications envoyées par jour", "en": "Publications sent per day"},
+    "stats_chart_deliveries": {"fr": "Notifications aux lecteurs par jour", "en": "Notifications to readers per day"},
     # --- publish: buttons under channel posts
     "follow_tag_button": {"fr": "Suivre #{tag}", "en": "Follow #{tag}"},
 }
