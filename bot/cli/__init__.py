@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from bot import __version__
-from bot.cli import authors, config, db, demo, ingest, post, queue, render, run
+from bot.cli import authors, config, db, demo, feeds, history, ingest, post, queue, render, retry, run, stats
 from bot.cli.common import GlobalOptions, err_console
 from bot.errors import RelaisError
 
@@ -40,6 +40,11 @@ app.add_typer(authors.app, name="authors")
 app.command("import")(ingest.import_)
 app.command("queue")(queue.show_queue)
 app.command("publish")(queue.publish)
+app.command("unschedule")(queue.unschedule)
+app.command("retry")(retry.retry)
+app.command("history")(history.history)
+app.command("feeds")(feeds.feeds)
+app.command("stats")(stats.stats)
 app.add_typer(queue.channel_app, name="channel")
 app.command("render")(render.render)
 app.command("run")(run.run)
