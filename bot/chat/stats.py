@@ -55,4 +55,5 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     result = await service.stats(app, datetime.now(UTC))
     await message.reply_text(summary_text(result, user.language_code))
-    await message.reply_photo(await asyncio.to_thread(stats_png, result, user.language_code))
+    png = await asyncio.to_thread(stats_png, result, user.language_code)
+    await message.reply_photo(png, filename="relais-stats.png")

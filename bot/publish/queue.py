@@ -340,9 +340,9 @@ async def queue_listing(session: AsyncSession, now: datetime, settings: Settings
                         limit: int | None = None) -> list[ChannelQueue]:
     """Per configured channel, the first ``limit`` (None: all) of what waits to be sent, in due order."""
     rows = await _channel_rows(session, [c.name for c in settings.channels])
-    totals = dict((await session.execute(
-        select(Publication.channel_id, func.count()).where(Publication.state.in_(LISTED_STATES))
-        .group_by(Publication.channel_id))).tuples().all())
+    counted = await session.execute(select(Publication.channel_id, func.count())
+                                    .where(Publication.state.in_(LISTED_STATES)).group_by(Publication.channel_id))
+    totals = {channel_id: count for channel_id, count in counted}
     result: list[ChannelQueue] = []
     for config in settings.channels:
         channel = rows.get(config.name)

@@ -127,7 +127,7 @@ async def stats(app: Services, now: datetime, *, days: int = 30, top: int = TOP_
             func.count().filter(Subscriber.active.is_(True)), func.count().filter(Subscriber.active.is_(False)),
             *_counts(Subscriber.created_at, starts),
         ))).one())
-        tags = (await session.execute(_top_tags(top))).tuples().all()
+        tags = (await session.execute(_top_tags(top))).all()
     w, d = len(WINDOWS), len(series)
     windows = tuple(Window(n, pubs[i], pubs[w + i], pubs[2 * w + i], deliveries[i], deliveries[w + i], readers[2 + i])
                     for i, n in enumerate(WINDOWS))
