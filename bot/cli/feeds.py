@@ -10,7 +10,6 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import console, settings, with_app
-from bot.cli.queue import local_text
 from bot.services import feeds as service
 from bot.services.feeds import FeedStatus
 
@@ -26,10 +25,14 @@ def _as_json(feed: FeedStatus) -> dict[str, Any]:
             "next_attempt": _iso(feed.next_attempt), "last_seen_at": _iso(feed.last_seen_at)}
 
 
+def _when(instant: datetime | None, tz: Any) -> str:
+    return f"{instant.astimezone(tz):%Y-%m-%d %H:%M}" if instant else "never"
+
+
 def _next(feed: FeedStatus, tz: Any) -> str:
     if not feed.configured:
-        return "not polled (imported by hand)"
-    return local_text(feed.next_attempt, tz) if feed.next_attempt else "at the next poll"
+        return "not polled"  # imported once by hand
+    return _when(feed.next_attempt, tz) if feed.next_attempt else "next poll"
 
 
 def feeds(
@@ -45,11 +48,13 @@ def feeds(
         console.print("No feeds: add [[feeds]] to the configuration file, or `relais import URL`.")
         return
     tz = settings(ctx).tz
-    table = Table(title="Feeds")
-    for column in ("name", f"last fetch ({tz.key})", "failures", "last error", "next attempt", "url"):
-        table.add_column(column, overflow="fold")
+    table = Table(title="Feeds", caption=f"times in {tz.key}")
+    table.add_column("feed", overflow="fold")
+    for column in ("last fetch", "failures", "next attempt"):
+        table.add_column(column, justify="right" if column == "failures" else "left")
+    table.add_column("last error", overflow="fold")
     for f in statuses:
-        last = local_text(f.last_attempt, tz) if f.last_attempt else "never"
+        name = f.name if f.name == f.url else f"{f.name}\n{f.url}"
         failures = f"[red]{f.failures}[/red]" if f.failures else "0"
-        table.add_row(f.name, last, failures, f.last_error or "", _next(f, tz), f.url)
+        table.add_row(name, _when(f.last_attempt, tz), failures, _next(f, tz), f.last_error or "")
     console.print(table)

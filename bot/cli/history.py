@@ -36,9 +36,12 @@ def history(
         return
     tz = settings(ctx).tz
     table = Table(title=f"Sent ({len(sent)}, newest first)")
-    for column in (f"sent ({tz.key})", "channel", "post", "title", "state", "link"):
-        table.add_column(column, overflow="fold")
+    for column in (f"sent ({tz.key})", "channel", "post"):
+        table.add_column(column)
+    table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=30)
+    table.add_column("state")
+    table.add_column("link", no_wrap=True, overflow="ignore", min_width=20)  # a link cut in two is no link
     for s in sent:
-        table.add_row(local_text(s.sent_at, tz), s.channel, str(s.post_id), s.title[:50],
+        table.add_row(local_text(s.sent_at, tz), s.channel, str(s.post_id), s.title,
                       s.state, s.link or "(private chat: no link)")
     console.print(table)

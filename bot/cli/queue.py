@@ -146,7 +146,7 @@ def _when(outcome: ChannelOutcome, tz: Any) -> str:
     if outcome.outcome is Outcome.MOVED and outcome.moved_from is not None:
         return f" from {local_text(outcome.moved_from, tz)} to {due}"
     if outcome.outcome is Outcome.UNSCHEDULED:
-        return f" (was due {due})"
+        return f" (was due {local_text(outcome.due_at, tz)}, {outcome.due_at:%H:%M} UTC)"
     return f" for {due}"
 
 

@@ -40,7 +40,7 @@ def retry(
     if as_json:
         typer.echo(json.dumps([_as_json(r) for r in results], ensure_ascii=False, indent=2))
     else:
-        for result in results:
+        for result in (r for r in results if r.matched):  # a post on no channel has nothing to tell
             console.print(f"Post {result.post_id}: {result.title}", soft_wrap=True, highlight=False)
             print_outcomes(result.matched, settings(ctx).tz)
     if not retried:

@@ -32,7 +32,7 @@ def _as_json(result: Stats) -> dict[str, Any]:
 
 
 def _print(result: Stats) -> None:
-    table = Table(title=f"Statistics ({result.timezone} days, today included)")
+    table = Table(title=f"Statistics (calendar days in {result.timezone}, today included)")
     table.add_column("")
     for window in result.windows:
         table.add_column(f"last {window.days} days", justify="right")
