@@ -5,7 +5,7 @@
 Fills one slotted channel with N pending publications (set-based inserts: enqueue's own
 cost is bench/queue_enqueue.py's figure), then times the service behind `relais queue`:
 the first page (``--limit 50``, what a person reads) and the whole queue, each the best
-of five runs. The baseline, measured in the same run, counts the same rows with one
+of ten runs. The baseline, measured in the same run, counts the same rows with one
 ``SELECT count(*)``. Default database: a temporary SQLite file.
 """
 
@@ -31,7 +31,7 @@ from bot.store.models import Channel, Post, Publication, PublicationState
 NOW = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
 CHANNELS = [{"name": "esante-telegram", "platform": "telegram", "chat": "@esante_demo",
              "slots": ["09:00", "12:30", "18:00"]}]
-RUNS = 5
+RUNS = 10
 
 
 async def fill(app: App, queued: int) -> None:
