@@ -243,6 +243,7 @@ def test_feeds_lists_configured_and_imported_sources(relais) -> None:
     assert relais("import", str(FEEDS / "atom10.xml"), "--max-age-days", "3650")[0] == 0
     code, out, _ = relais("feeds", "--json")
     blog, imported = json.loads(out)
+    assert blog["name"] == "esante-blog" and blog["last_attempt"] is None  # an import is no poll
     assert (imported["configured"], imported["failures"], imported["next_attempt"]) == (False, 0, None)
     assert imported["url"].endswith("atom10.xml") and imported["last_attempt"] is not None
     code, out, _ = relais("feeds")
@@ -318,4 +319,4 @@ def test_queue_limit_shows_the_first_entries_and_the_total(relais) -> None:
     code, out, _ = relais("queue", "--limit", "2")
     assert code == 0 and "the first 2 of 3" in flat(out)
     code, _, err = relais("queue", "--limit", "0")
-    assert code == 2
+    assert code == 2 and "--limit" in err
