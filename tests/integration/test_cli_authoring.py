@@ -18,29 +18,15 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli import main
 from bot.errors import PermanentError
 from bot.publish import outbox
 from bot.store import db, repository
 from bot.store.models import Delivery, DeliveryState, Follow, Subscriber
+from tests.integration.test_cli_queue import CONFIG as QUEUE_CONFIG  # the same two channels
 
 T = TypeVar("T")
 FEEDS = Path(__file__).parents[1] / "fixtures" / "feeds"
-CONFIG = """
-timezone = "Europe/Paris"
-
-[[channels]]
-name = "esante-telegram"
-platform = "telegram"
-chat = "@esante_demo"
-slots = ["09:00", "18:00"]
-
-[[channels]]
-name = "sante-mentale"
-platform = "telegram"
-chat = "@sante_mentale_fr"
-tags = ["santé mentale"]
-
+CONFIG = QUEUE_CONFIG + """
 [[feeds]]
 name = "esante-blog"
 url = "https://esante.example/feed/"
@@ -49,17 +35,12 @@ interval_minutes = 15
 
 
 @pytest.fixture
-def relais(database_url: str, empty_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture):
-    monkeypatch.delenv("RELAIS_CONFIG", raising=False)
-    monkeypatch.delenv("RELAIS_DATABASE_URL", raising=False)
+def relais(relais, tmp_path: Path):  # conftest's `relais …`, with this file's configuration
     config = tmp_path / "relais.toml"
     config.write_text(CONFIG, encoding="utf-8")
 
     def call(*args: str) -> tuple[int, str, str]:
-        code = main(["--config", str(config), "--database", database_url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
+        return relais("--config", str(config), *args)
 
     assert call("db", "upgrade")[0] == 0
     assert call("post", "add", "#Therabot : un #chatbot qui écoute", "--tag", "IA")[0] == 0
