@@ -44,8 +44,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Last {days} days:\n• posts published: {posts}\n• publications sent: {sent}, given up: {dead}\n"
               "• notifications to readers: {deliveries}, failed: {failed}\n• new readers: {new_readers}",
     },
-    "stats_queue": {"fr": "File d’attente\u00a0: {publications} publications ({posts} articles)",
-                    "en": "Queue: {publications} publications ({posts} posts)"},
+    "stats_queue": {"fr": "Publications en attente\u00a0: {publications} (articles\u00a0: {posts})",
+                    "en": "Publications waiting: {publications} (posts: {posts})"},
     "stats_readers": {"fr": "Lecteurs actifs\u00a0: {active}, inactifs\u00a0: {inactive}",
                       "en": "Active readers: {active}, inactive: {inactive}"},
     "stats_top_tags": {"fr": "Tags les plus suivis\u00a0: {tags}", "en": "Most followed tags: {tags}"},

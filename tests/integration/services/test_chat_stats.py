@@ -49,7 +49,7 @@ async def test_stats_answers_authors_with_text_and_chart_and_refuses_readers(app
     assert errors == []
     text, chart = sandbox.messages(AUTHOR)
     assert text.text.startswith("📊 Statistiques au ")
-    assert "File d’attente\u00a0: 1 publications (1 articles)" in text.text
+    assert "Publications en attente\u00a0: 1 (articles\u00a0: 1)" in text.text
     assert "Sur 7 jours" in text.text and "Sur 30 jours" in text.text
     assert chart.photo == "upload:relais-stats.png"
     [refusal] = sandbox.messages(READER)

@@ -107,6 +107,17 @@ async def test_publish_leaves_a_sent_publication_alone(app: App) -> None:
     assert (kept.outcome, kept.state, kept.moved_from) == (Outcome.ALREADY_DONE, "sent", None)
 
 
+async def test_an_edit_names_the_channels_whose_sent_message_follows(app: App) -> None:
+    post_id = await _post(app, "L’#anxiété « au quotidien »", "Santé mentale")
+    assert (await posts.edit(app, post_id, now=NOW, title="L’#anxiété, au quotidien")).edited_on == ()
+    await publishing.publish(app, post_id, NOW, mode="now")
+    async with app.sessions.begin() as session:  # one sent, one still waiting (its render will be fresh)
+        [first] = await outbox.claim_due(session, NOW, "worker-1", 1)
+        await outbox.complete(session, first.id, remote_id="7", remote_url=None, sent_version=1, now=NOW)
+    edited = await posts.edit(app, post_id, now=NOW, tags=["Santé mentale", "Sommeil"])
+    assert (edited.edits_requested, edited.edited_on) == (1, ("esante-telegram",))
+
+
 # --- retry every dead publication ---------------------------------------------------------------
 
 async def test_retry_all_dead_revives_each_post_that_never_went_out(app: App) -> None:
