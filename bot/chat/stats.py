@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.chat.context import RelaisContext
 from bot.errors import Forbidden
 from bot.i18n import base_language, t
 from bot.services import access
@@ -41,11 +41,11 @@ def summary_text(result: Stats, language: str | None) -> str:
     return "\n\n".join(lines)
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: RelaisContext) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
-    app = context.bot_data["app"]
+    app = context.app
     try:
         await access.require(app, user.id, Action.VIEW_STATS)
     except Forbidden:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -12,10 +13,9 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from bot.app import App, open_app
+from bot.app import App, run_app
 from bot.logs import configure_logging, secrets_of
 from bot.settings import Settings, load_settings
-from bot.store import db
 
 T = TypeVar("T")
 
@@ -38,22 +38,31 @@ def options(ctx: typer.Context) -> GlobalOptions:
     return root.obj
 
 
-def settings(ctx: typer.Context) -> Settings:
-    """Load settings once per invocation and configure logging with the secrets to mask."""
+def settings(ctx: typer.Context, *, secrets: bool = True) -> Settings:
+    """Load settings once per invocation and configure logging with the secrets to mask.
+
+    ``secrets=False``: tokens named by token_env/token_file are not read (a command that
+    sends nothing must not demand them). An invocation loads them once, the first way asked.
+    """
     root = ctx.find_root()
     cached = root.meta.get("relais.settings")
     if cached is not None:
         return cached
     opts = options(ctx)
     config = opts.config or (Path(os.environ["RELAIS_CONFIG"]) if os.environ.get("RELAIS_CONFIG") else None)
+    held: list[str] = []  # the file's warnings wait for logging, so --log-format json applies to them
     loaded = load_settings(
         config,
         env=os.environ,
+        warn=held.append,
         database_url=opts.database,
         log_format=opts.log_format,
         log_level=opts.log_level,
+        resolve_secrets=secrets,
     )
     configure_logging(loaded.log_level, loaded.log_format, secrets_of(loaded))
+    for warning in held:
+        logging.getLogger("bot.settings").warning(warning)
     root.meta["relais.settings"] = loaded
     return loaded
 
@@ -62,12 +71,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def with_app(ctx: typer.Context, work: Callable[[App], Awaitable[T]], *, check_schema: bool = True) -> T:
-    """Open the app (engine, schema check), run ``work`` with it, close everything."""
-    loaded = settings(ctx)
-
-    async def main() -> T:
-        async with open_app(loaded, check_schema=check_schema) as app, db.connected(app.engine):
-            return await work(app)
-
-    return run(main())
+def with_app(ctx: typer.Context, work: Callable[[App], Awaitable[T]], *, check_schema: bool = True,
+             secrets: bool = True) -> T:
+    """Run ``work`` with the app the composition root opens from this invocation's settings."""
+    return run_app(settings(ctx, secrets=secrets), work, check_schema=check_schema)

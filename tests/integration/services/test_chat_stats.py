@@ -11,6 +11,7 @@ from services_support import AUTHOR, READER
 from telegram.ext import Application, CommandHandler
 
 from bot.app import App
+from bot.chat.context import CONTEXT_TYPES
 from bot.chat.stats import stats
 from bot.sandbox import TelegramSandbox
 from bot.services import posts, publishing
@@ -27,8 +28,9 @@ async def test_stats_answers_authors_with_text_and_chart_and_refuses_readers(app
     now = datetime.now(UTC)
     post = await posts.create(app, "Le #DMP expliqué", now=now, status=PostStatus.QUEUED)
     assert post.queued_on
-    application = Application.builder().token(sandbox.token).base_url(sandbox.base_url).build()
-    application.bot_data["app"] = app
+    application = (Application.builder().token(sandbox.token).base_url(sandbox.base_url)
+                   .context_types(CONTEXT_TYPES).build())
+    application.bot_data.app = app
     application.add_handler(CommandHandler("stats", stats))
     errors: list[object] = []
 
