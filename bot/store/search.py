@@ -1,0 +1,225 @@
+"""The full-text index of posts (title, tags, body) and the queries over it, per dialect.
+
+The index lives in ``post_search``, kept by database triggers on ``posts``, ``post_tags``
+and ``tags``: every path that writes a post (ingest's batch inserts, the services, a tag
+renamed) keeps it in sync without calling anything. Drafts and soft-deleted posts stay in
+the index and are filtered out by every query (a status change then costs no re-index).
+
+- SQLite: an FTS5 table (``unicode61 remove_diacritics 2``: case and accents folded),
+  rowid = post id, columns title / tags / body ranked by ``bm25`` with weights 10 / 4 / 1.
+  unicode61 splits words at ’ and ' (and - .), so ``l’anxiété`` is indexed as ``l`` +
+  ``anxiete``: the word alone matches, and a phrase typed with its article matches too. The
+  body is the summary plus the Markdown body (the HTML when there is no Markdown); SQL
+  cannot strip HTML, and a Python function in a trigger would break every other writer.
+  FTS5 updates a whole row: a tag linked to a post re-indexes that post.
+- PostgreSQL: ``tsvector`` columns in ``post_search`` under the ``relais_french`` text
+  search configuration (french stemming after ``unaccent``); title weight A, tags B, body D,
+  ranked by ``ts_rank_cd``. Tags have their own column, so linking a tag re-parses only the
+  tags; a GIN index covers ``content || tags``. ``CREATE EXTENSION unaccent`` needs a
+  superuser (or PostgreSQL 13+'s trusted extensions and CREATE on the database) the first
+  time: run the migration as such a user, or create the extension beforehand.
+
+The reader's text never reaches MATCH or a tsquery parser raw: the query arrives parsed
+(:mod:`bot.domain.search`) and each word is quoted here, or bound as a parameter to
+``phraseto_tsquery`` (which reads plain text, no operators).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import TextClause, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.search import Query, Term
+
+TABLE = "post_search"
+CONFIG = "relais_french"
+WEIGHTS = (10.0, 4.0, 1.0)  # title, tags, body (bm25 column weights)
+
+_TAGS_OF = ("(SELECT group_concat(display, ' ') FROM (SELECT t.display FROM post_tags pt JOIN tags t ON t.id = pt.tag_id "
+            "WHERE pt.post_id = {post} ORDER BY pt.position, t.id))")
+_SQLITE_BODY = "{p}.summary || ' ' || coalesce(nullif({p}.body_markdown, ''), {p}.body_html)"
+
+
+def _sqlite_tags(post: str) -> str:
+    return f"coalesce({_TAGS_OF.format(post=post)}, '')"
+
+
+SQLITE_DDL = (
+    f"CREATE VIRTUAL TABLE {TABLE} USING fts5(title, tags, body, tokenize = 'unicode61 remove_diacritics 2')",
+    f"""CREATE TRIGGER post_search_insert AFTER INSERT ON posts BEGIN
+        INSERT INTO {TABLE} (rowid, title, tags, body)
+        VALUES (new.id, new.title, {_sqlite_tags('new.id')}, {_SQLITE_BODY.format(p='new')}); END""",
+    f"""CREATE TRIGGER post_search_update AFTER UPDATE OF title, summary, body_markdown, body_html ON posts BEGIN
+        UPDATE {TABLE} SET title = new.title, body = {_SQLITE_BODY.format(p='new')} WHERE rowid = new.id; END""",
+    f"CREATE TRIGGER post_search_delete AFTER DELETE ON posts BEGIN DELETE FROM {TABLE} WHERE rowid = old.id; END",
+    f"""CREATE TRIGGER post_search_link AFTER INSERT ON post_tags BEGIN
+        UPDATE {TABLE} SET tags = {_sqlite_tags('new.post_id')} WHERE rowid = new.post_id; END""",
+    f"""CREATE TRIGGER post_search_unlink AFTER DELETE ON post_tags BEGIN
+        UPDATE {TABLE} SET tags = {_sqlite_tags('old.post_id')} WHERE rowid = old.post_id; END""",
+    f"""CREATE TRIGGER post_search_relink AFTER UPDATE ON post_tags BEGIN
+        UPDATE {TABLE} SET tags = {_sqlite_tags('old.post_id')} WHERE rowid = old.post_id;
+        UPDATE {TABLE} SET tags = {_sqlite_tags('new.post_id')} WHERE rowid = new.post_id; END""",
+    f"""CREATE TRIGGER post_search_tag_renamed AFTER UPDATE OF display ON tags BEGIN
+        UPDATE {TABLE} SET tags = {_sqlite_tags(TABLE + '.rowid')}
+        WHERE rowid IN (SELECT post_id FROM post_tags WHERE tag_id = new.id); END""",
+    f"""INSERT INTO {TABLE} (rowid, title, tags, body)
+        SELECT p.id, p.title, {_sqlite_tags('p.id')}, {_SQLITE_BODY.format(p='p')} FROM posts p""",
+)
+SQLITE_DROP = (
+    *(f"DROP TRIGGER IF EXISTS post_search_{name}"
+      for name in ("insert", "update", "delete", "link", "unlink", "relink", "tag_renamed")),
+    f"DROP TABLE IF EXISTS {TABLE}",
+)
+
+_PG_BODY = ("NEW.summary || ' ' || coalesce(nullif(NEW.body_markdown, ''), "
+            "regexp_replace(NEW.body_html, '<[^>]*>', ' ', 'g'))")
+_PG_TAGS = ("setweight(to_tsvector('{config}', coalesce((SELECT string_agg(t.display, ' ' ORDER BY pt.position) "
+            "FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = {post}), '')), 'B')")
+
+POSTGRES_DDL = (
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    f"CREATE TEXT SEARCH CONFIGURATION {CONFIG} (COPY = french)",
+    f"ALTER TEXT SEARCH CONFIGURATION {CONFIG} ALTER MAPPING FOR hword, hword_part, word WITH unaccent, french_stem",
+    f"""CREATE TABLE {TABLE} (
+        post_id integer PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE,
+        content tsvector NOT NULL DEFAULT ''::tsvector,
+        tags tsvector NOT NULL DEFAULT ''::tsvector)""",
+    f"CREATE INDEX ix_post_search_document ON {TABLE} USING gin ((content || tags))",
+    f"""CREATE FUNCTION post_search_content() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        INSERT INTO {TABLE} (post_id, content) VALUES (NEW.id,
+            setweight(to_tsvector('{CONFIG}', NEW.title), 'A') || setweight(to_tsvector('{CONFIG}', {_PG_BODY}), 'D'))
+        ON CONFLICT (post_id) DO UPDATE SET content = EXCLUDED.content;
+        RETURN NULL; END $$""",
+    f"""CREATE FUNCTION post_search_tags_of(target integer) RETURNS void LANGUAGE sql AS $$
+        UPDATE {TABLE} SET tags = {_PG_TAGS.format(config=CONFIG, post='target')} WHERE post_id = target $$""",
+    """CREATE FUNCTION post_search_links() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF TG_OP <> 'INSERT' THEN PERFORM post_search_tags_of(OLD.post_id); END IF;
+        IF TG_OP <> 'DELETE' THEN PERFORM post_search_tags_of(NEW.post_id); END IF;
+        RETURN NULL; END $$""",
+    """CREATE FUNCTION post_search_tag_renamed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        PERFORM post_search_tags_of(pt.post_id) FROM post_tags pt WHERE pt.tag_id = NEW.id;
+        RETURN NULL; END $$""",
+    """CREATE TRIGGER post_search_content AFTER INSERT OR UPDATE OF title, summary, body_markdown, body_html
+        ON posts FOR EACH ROW EXECUTE FUNCTION post_search_content()""",
+    "CREATE TRIGGER post_search_links AFTER INSERT OR UPDATE OR DELETE ON post_tags "
+    "FOR EACH ROW EXECUTE FUNCTION post_search_links()",
+    "CREATE TRIGGER post_search_tag_renamed AFTER UPDATE OF display ON tags FOR EACH ROW "
+    "WHEN (OLD.display IS DISTINCT FROM NEW.display) EXECUTE FUNCTION post_search_tag_renamed()",
+    f"""INSERT INTO {TABLE} (post_id, content, tags)
+        SELECT p.id, setweight(to_tsvector('{CONFIG}', p.title), 'A')
+               || setweight(to_tsvector('{CONFIG}', {_PG_BODY.replace('NEW.', 'p.')}), 'D'),
+               {_PG_TAGS.format(config=CONFIG, post='p.id')}
+        FROM posts p""",
+)
+POSTGRES_DROP = (  # the unaccent extension stays: other schemas may use it
+    "DROP TRIGGER IF EXISTS post_search_tag_renamed ON tags",
+    "DROP TRIGGER IF EXISTS post_search_links ON post_tags",
+    "DROP TRIGGER IF EXISTS post_search_content ON posts",
+    "DROP FUNCTION IF EXISTS post_search_tag_renamed()",
+    "DROP FUNCTION IF EXISTS post_search_links()",
+    "DROP FUNCTION IF EXISTS post_search_tags_of(integer)",
+    "DROP FUNCTION IF EXISTS post_search_content()",
+    f"DROP TABLE IF EXISTS {TABLE}",
+    f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {CONFIG}",
+)
+
+
+def create_index(connection: Connection) -> None:
+    """Create the index, its triggers, and index the posts already stored (the migration's body)."""
+    for statement in SQLITE_DDL if connection.dialect.name == "sqlite" else POSTGRES_DDL:
+        connection.exec_driver_sql(statement)
+
+
+def drop_index(connection: Connection) -> None:
+    for statement in SQLITE_DROP if connection.dialect.name == "sqlite" else POSTGRES_DROP:
+        connection.exec_driver_sql(statement)
+
+
+def include_name(name: str | None, type_: str, parent_names: object = None) -> bool:
+    """Alembic ``include_name``: leave the index's tables out of autogenerate (SQL makes them, not the models)."""
+    return not (type_ == "table" and str(name or "").startswith(TABLE))
+
+
+# --- queries
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    post_ids: tuple[int, ...]  # best first
+    has_more: bool
+
+
+_VISIBLE = "p.deleted_at IS NULL AND p.status <> 'draft'"
+_HAS_TAG = ("EXISTS (SELECT 1 FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id "
+            "AND (t.key = :{name} OR replace(replace(t.key, ' ', ''), '-', '') = :{name}_squashed))")
+
+
+def _fts5_string(words: Sequence[str]) -> str:
+    return '"' + " ".join(words).replace('"', '""') + '"'
+
+
+def fts5_match(query: Query) -> str:
+    """The FTS5 MATCH expression for a parsed query with at least one required term."""
+
+    def one(term: Term) -> str:
+        return _fts5_string(term.words) + (" *" if term.prefix else "")
+
+    required = " AND ".join(one(t) for t in query.required)
+    if query.excluded:
+        return f"({required}) NOT ({' OR '.join(one(t) for t in query.excluded)})"
+    return required
+
+
+def _tsquery_lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _pg_term(term: Term, name: str, params: dict[str, object]) -> str:
+    if term.prefix:
+        params[name] = " <-> ".join(_tsquery_lexeme(w) for w in term.words) + ":*"
+        expression = f"to_tsquery('{CONFIG}', :{name})"
+    else:
+        params[name] = term.text
+        expression = f"phraseto_tsquery('{CONFIG}', :{name})"
+    return f"tsquery_not({expression})" if term.negated else expression
+
+
+def _filters(query: Query, params: dict[str, object]) -> str:
+    clauses = [_VISIBLE]
+    for i, key in enumerate(query.tags):
+        params[f"tag{i}"], params[f"tag{i}_squashed"] = key, key.replace(" ", "").replace("-", "")
+        clauses.append(_HAS_TAG.format(name=f"tag{i}"))
+    return " AND ".join(clauses)
+
+
+def _ranked(dialect: str, query: Query, params: dict[str, object]) -> TextClause:
+    where = _filters(query, params)
+    order = "ORDER BY score, p.published_at DESC NULLS LAST, p.id DESC LIMIT :limit OFFSET :offset"
+    if dialect == "sqlite":
+        params["match"] = fts5_match(query)
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        return text(f"SELECT p.id, bm25({TABLE}, {weights}) AS score FROM {TABLE} JOIN posts p ON p.id = {TABLE}.rowid "
+                    f"WHERE {TABLE} MATCH :match AND {where} {order}")
+    tsquery = " && ".join(_pg_term(t, f"term{i}", params) for i, t in enumerate(query.terms))
+    return text(f"SELECT p.id, -ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', s.content || s.tags, q.query) AS score "
+                f"FROM (SELECT {tsquery} AS query) q, {TABLE} s JOIN posts p ON p.id = s.post_id "
+                f"WHERE (s.content || s.tags) @@ q.query AND {where} {order}")
+
+
+def _latest(query: Query, params: dict[str, object]) -> TextClause:
+    return text(f"SELECT p.id FROM posts p WHERE {_filters(query, params)} "
+                "ORDER BY p.published_at DESC NULLS LAST, p.id DESC LIMIT :limit OFFSET :offset")
+
+
+async def find(session: AsyncSession, query: Query, *, offset: int, limit: int) -> Found:
+    """Visible posts matching ``query``, best first (newest first for a tag-only or blank query)."""
+    if not query.understood:
+        return Found((), False)
+    params: dict[str, object] = {"limit": limit + 1, "offset": offset}
+    dialect = session.get_bind().dialect.name
+    statement = _ranked(dialect, query, params) if query.required else _latest(query, params)
+    ids = tuple(row[0] for row in (await session.execute(statement, params)).all())
+    return Found(ids[:limit], len(ids) > limit)
