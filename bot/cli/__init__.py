@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from bot import __version__
-from bot.cli import authors, config, db, demo, ingest, post, queue, render, run
+from bot.cli import authors, config, db, demo, ingest, post, queue, render, run, search
 from bot.cli.common import GlobalOptions, err_console
 from bot.errors import RelaisError
 
@@ -42,6 +42,7 @@ app.command("queue")(queue.show_queue)
 app.command("publish")(queue.publish)
 app.add_typer(queue.channel_app, name="channel")
 app.command("render")(render.render)
+app.command("search")(search.search)
 app.command("run")(run.run)
 app.command("demo", help=demo.HELP)(demo.demo)
 
