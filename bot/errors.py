@@ -19,7 +19,9 @@ The tree::
         └── PermanentError           400, 401/403, 404, 422: never resent unchanged
 
 Messages are meant for the person at the terminal: one line, what is wrong and, when
-there is one, the command that fixes it. They never contain a secret.
+there is one, the command that fixes it. They never contain a secret: tokens are never
+quoted, and every ``scheme://user:password@`` goes through ``bot.logs.mask_credentials``
+(also applied by ``bot.cli.main`` to whatever it prints, and by the log filter).
 """
 
 from __future__ import annotations

@@ -4,10 +4,31 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 MASK = "**********"
+
+# scheme://user:password@host — the userinfo runs to the last "@" before the path, so a
+# password pasted with a raw "@" or ":" in it is still caught whole.
+_URL_CREDENTIALS = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*):(?P<password>[^/?#\s]*)@")
+
+
+def mask_credentials(text: str) -> str:
+    """Every ``scheme://user:password@`` in ``text`` with the password masked.
+
+    The one masking function for URLs: settings display and reprs, log lines and error
+    messages all go through it, so a database password never reaches a terminal or a log.
+    """
+    return _URL_CREDENTIALS.sub(lambda m: f"{m['head']}:{MASK}@" if m["password"] else m[0], text)
+
+
+def url_passwords(text: str) -> list[str]:
+    """The passwords of the URLs in ``text`` (raw and percent-decoded), for RedactSecrets."""
+    found = [m["password"] for m in _URL_CREDENTIALS.finditer(text) if m["password"]]
+    return found + [unquote(p) for p in found if unquote(p) != p]
 
 
 class RedactSecrets(logging.Filter):
@@ -21,17 +42,16 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        redacted = message
+    def redact(self, text: str) -> str:
         for secret in self.secrets:
-            redacted = redacted.replace(secret, MASK)
+            text = text.replace(secret, MASK)
+        return mask_credentials(text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.redact(message)
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-            for secret in self.secrets:
-                record.exc_text = record.exc_text.replace(secret, MASK)
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
@@ -84,7 +104,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[
 
 
 def secrets_of(settings: object) -> list[str]:
-    """Every SecretStr value reachable from a settings object."""
+    """Every SecretStr value and URL password reachable from a settings object."""
     from pydantic import BaseModel, SecretStr
 
     found: list[str] = []
@@ -92,6 +112,8 @@ def secrets_of(settings: object) -> list[str]:
     def walk(value: object) -> None:
         if isinstance(value, SecretStr):
             found.append(value.get_secret_value())
+        elif isinstance(value, str):
+            found.extend(url_passwords(value))  # database_url's password
         elif isinstance(value, BaseModel):
             for name in type(value).model_fields:
                 walk(getattr(value, name))

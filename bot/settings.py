@@ -9,10 +9,12 @@ here never quote a value.
 from __future__ import annotations
 
 import contextvars
+import importlib.util
 import logging
 import re
+import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -28,9 +30,11 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 from pydantic_settings.sources import InitSettingsSource
 
 from bot.errors import ConfigError
+from bot.logs import mask_credentials
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +42,26 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///relais.db"
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 
 
-class _Strict(BaseModel):
+def _masked(value: Any) -> Any:
+    """``value`` with every URL password masked, through dicts and lists."""
+    if isinstance(value, str):
+        return mask_credentials(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
+
+
+class _MaskedRepr:
+    """repr() and str() of a settings model never show a URL's password (database_url, feed URLs)."""
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():  # type: ignore[misc]
+            yield name, _masked(value) if isinstance(value, str) else value
+
+
+class _Strict(_MaskedRepr, BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -47,14 +70,29 @@ def _read_secret(value: SecretStr | None, file: Path | None, env_name: str | Non
     """Resolve a secret from, in order: an environment variable, a file, the TOML itself."""
     if env_name:
         if env_name not in env:
-            raise ValueError(f"environment variable {env_name} named by {where}.token_env is not set")
+            raise _KeyValueError(f"environment variable {env_name} named by {where}.token_env is not set", "token_env", env_name)
         return SecretStr(env[env_name].strip())
     if file is not None:
+        file = _expand_variables(file, env, where)
         try:
             return SecretStr(file.expanduser().read_text(encoding="utf-8").strip())
         except OSError as exc:
             raise ValueError(f"cannot read {where}.token_file {file}: {exc.strerror}") from None
     return value
+
+
+def _expand_variables(file: Path, env: Mapping[str, str], where: str) -> Path:
+    """``${CREDENTIALS_DIRECTORY}/telegram-token`` → the folder systemd's LoadCredential= fills.
+
+    Taken from ``env`` (not os.environ), so one file serves every unit: the folder's name
+    differs per unit and per template instance (deploy/systemd/).
+    """
+    try:
+        return Path(string.Template(str(file)).substitute(env))
+    except KeyError as exc:
+        raise ValueError(f"environment variable {exc.args[0]} in {where}.token_file is not set") from None
+    except ValueError:
+        raise ValueError(f"{where}.token_file: write ${{NAME}} for a variable, $$ for a literal $") from None
 
 
 class TelegramSettings(_Strict):
@@ -165,7 +203,7 @@ class _MappingEnvSource(EnvSettingsSource):
         return {k.lower(): v for k, v in _environ.get().items()}
 
 
-class Settings(BaseSettings):
+class Settings(_MaskedRepr, BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RELAIS_", env_nested_delimiter="__", extra="forbid", frozen=True
     )
@@ -202,6 +240,8 @@ class Settings(BaseSettings):
     def _db_url(cls, value: str) -> str:
         if not re.match(r"^(sqlite(\+aiosqlite)?|postgres(ql)?(\+asyncpg)?)://", value):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        if value.startswith("postgres") and importlib.util.find_spec("asyncpg") is None:
+            raise ValueError("PostgreSQL needs the postgres extra (asyncpg): pip install 'relais[postgres]'")
         return normalize_database_url(value)
 
     @field_validator("timezone")
@@ -221,7 +261,8 @@ class Settings(BaseSettings):
             raise ValueError(f"channel names must be unique: {', '.join(sorted(duplicates))}")
         for channel in self.channels:
             if channel.profile and channel.profile not in self.profiles:
-                raise ValueError(f"channel {channel.name!r} names unknown profile {channel.profile!r}")
+                raise _KeyValueError(f"channel {channel.name!r} names unknown profile {channel.profile!r}",
+                                     "profile", channel.profile)
         return self
 
     @property
@@ -230,6 +271,21 @@ class Settings(BaseSettings):
 
     def profile_for(self, channel: ChannelSettings) -> ProfileSettings:
         return self.profiles[channel.profile] if channel.profile else ProfileSettings()
+
+    def missing_tokens(self) -> list[str]:
+        """Tokens an enabled channel will need to publish, not configured. Not a load error:
+        `relais render` works without them; `relais config check` reports them."""
+        missing = []
+        for index, channel in enumerate(self.channels):
+            where = f"channels[{index}] ({channel.name})"
+            if not channel.enabled:
+                continue
+            if channel.platform == "telegram" and self.telegram.token is None:
+                missing.append(f"{where}: telegram channel enabled but telegram.token is missing — "
+                               "set RELAIS_TELEGRAM__TOKEN or telegram.token_file")
+            if channel.platform == "mastodon" and channel.token is None:
+                missing.append(f"{where}: mastodon channel enabled but it has no token — set token_env or token_file")
+        return missing
 
     def require_telegram_token(self) -> SecretStr:
         if self.telegram.token is None:
@@ -252,12 +308,49 @@ def _check_http_url(value: str | None) -> str | None:
     return value
 
 
+class _KeyValueError(ValueError):
+    """A ValueError about one ``key = "value"`` of the file, so the message can carry its line."""
+
+    def __init__(self, message: str, key: str, value: str) -> None:
+        super().__init__(message)
+        self.key, self.value = key, value
+
+
 def _key_line(text: str, loc: tuple[Any, ...]) -> int | None:
     """Best-effort line number of the key an error is about, for the one-line message."""
     for key in reversed([str(part) for part in loc if isinstance(part, str)]):
         match = re.search(rf"^\s*(\[+\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\]|\.)", text, re.M)
         if match:
             return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def _value_line(text: str, key: str, value: str) -> int | None:
+    """Line of ``key = "value"`` in the file (the channel that names a missing profile or variable)."""
+    match = re.search(rf"^\s*{re.escape(key)}\s*=\s*[\"']{re.escape(value)}[\"']", text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _at(source: str, line: int | None) -> str:
+    return f"{source}:{line}" if line else source
+
+
+_FLAGS = {"database_url": "--database", "log_format": "--log-format", "log_level": "--log-level"}
+
+
+def _origin(loc: tuple[Any, ...], env: Mapping[str, str], overrides: Mapping[str, Any]) -> str | None:
+    """The flag or environment variable that supplied the value at ``loc``; None when it is the file's.
+
+    Same precedence as the sources: flags, then RELAIS_* variables (the most specific name first).
+    """
+    keys = [str(part) for part in loc]
+    if keys and keys[0] in overrides:
+        return f"command line {_FLAGS.get(keys[0], keys[0])}"
+    names = {name.upper(): name for name in env}
+    for depth in range(len(keys), 0, -1):
+        name = names.get(("RELAIS_" + "__".join(keys[:depth])).upper())
+        if name is not None:
+            return f"environment variable {name}"
     return None
 
 
@@ -270,12 +363,34 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{loc}: {message}" if loc else message
 
 
-def _resolve_secrets(data: dict[str, Any], env: Mapping[str, str], source: str) -> None:
+def _locate(error: Mapping[str, Any], text: str, source: str, env: Mapping[str, str],
+            overrides: Mapping[str, Any]) -> str:
+    """Where the bad value came from: a flag, an environment variable, or the file and its line."""
+    origin = _origin(error["loc"], env, overrides)
+    if origin is not None:
+        return origin
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, _KeyValueError):
+        return _at(source, _value_line(text, cause.key, cause.value))
+    return _at(source, _key_line(text, error["loc"]) if text else None)
+
+
+def _env_parse_error(exc: SettingsError, env: Mapping[str, str]) -> ConfigError:
+    """pydantic-settings could not read a section from a RELAIS_* variable (e.g. RELAIS_TELEGRAM=oops)."""
+    field = re.search(r'field "(\w+)"', str(exc))
+    name = ("RELAIS_" + field[1]).upper() if field else "RELAIS_*"
+    shown = next((key for key in env if key.upper() == name), name)
+    section = field[1] if field else "a section"
+    return ConfigError(f"environment variable {shown}: cannot be read as the {section} section "
+                       f"(a JSON object is expected; or set one key with {name}__KEY)")
+
+
+def _resolve_secrets(data: dict[str, Any], env: Mapping[str, str], source: str, warn: Callable[[str], None]) -> None:
     """Turn token_file/token_env into tokens before validation; warn about inline tokens."""
     telegram = data.get("telegram")
     if isinstance(telegram, dict):
         if "token" in telegram:
-            log.warning("%s: telegram.token is written in the file; prefer token_file or RELAIS_TELEGRAM__TOKEN", source)
+            warn(f"{source}: telegram.token is written in the file; prefer token_file or RELAIS_TELEGRAM__TOKEN")
         if telegram.get("token_file") and "token" not in telegram:
             secret = _read_secret(None, Path(telegram["token_file"]), None, env, "telegram")
             telegram["token"] = secret.get_secret_value() if secret else None
@@ -284,40 +399,47 @@ def _resolve_secrets(data: dict[str, Any], env: Mapping[str, str], source: str) 
             continue
         where = f"channels[{index}]"
         if "token" in channel:
-            log.warning("%s: %s.token is written in the file; prefer token_file or token_env", source, where)
+            warn(f"{source}: {where}.token is written in the file; prefer token_file or token_env")
         if channel.get("token_env") or channel.get("token_file"):
             file = Path(channel["token_file"]) if channel.get("token_file") else None
             secret = _read_secret(None, file, channel.get("token_env"), env, where)
             channel["token"] = secret.get_secret_value() if secret else None
 
 
+def _read_file(config_path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{config_path}: configuration file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: cannot read configuration file ({exc})") from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: malformed TOML: {exc}") from None
+
+
 def load_settings(
     config_path: Path | None = None,
     env: Mapping[str, str] | None = None,
+    *,
+    warn: Callable[[str], None] | None = None,
     **overrides: Any,
 ) -> Settings:
     """Build Settings from a TOML file, an environment mapping and explicit overrides.
 
-    Raises ConfigError with one line naming the file, the line when known, the key and
-    what is wrong.
+    Raises ConfigError with one line naming where the bad value came from (the file and its
+    line, the environment variable, or the flag), the key and what is wrong. Warnings go to
+    ``warn`` (default: this module's logger); the CLI holds them until logging is configured.
     """
     env = dict(env or {})
+    warn = warn or log.warning
     source = str(config_path) if config_path else "environment"
-    text = ""
-    data: dict[str, Any] = {}
-    if config_path is not None:
-        try:
-            text = config_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"{config_path}: configuration file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{config_path}: cannot read configuration file ({exc})") from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{config_path}: malformed TOML: {exc}") from None
+    text, data = _read_file(config_path) if config_path is not None else ("", {})
     try:
-        _resolve_secrets(data, env, source)
+        _resolve_secrets(data, env, source, warn)
+    except _KeyValueError as exc:
+        raise ConfigError(f"{_at(source, _value_line(text, exc.key, exc.value))}: {exc}") from None
     except ValueError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     overrides = {k: v for k, v in overrides.items() if v is not None}
@@ -325,17 +447,17 @@ def load_settings(
     env_token = _environ.set(env)
     try:
         return Settings(**overrides)
+    except SettingsError as exc:
+        raise _env_parse_error(exc, env) from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        line = _key_line(text, first["loc"]) if text else None
-        where = f"{source}:{line}" if line else source
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{where}: {_describe(first)}{more}") from None
+        raise ConfigError(f"{_locate(first, text, source, env, overrides)}: {_describe(first)}{more}") from None
     finally:
         _toml_data.reset(toml_token)
         _environ.reset(env_token)
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
-    """The effective configuration as plain data, secrets shown as '**********'."""
-    return settings.model_dump(mode="json")
+    """The effective configuration as plain data: secrets shown as '**********', URL passwords too."""
+    return _masked(settings.model_dump(mode="json"))

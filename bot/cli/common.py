@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -46,14 +47,18 @@ def settings(ctx: typer.Context) -> Settings:
         return cached
     opts = options(ctx)
     config = opts.config or (Path(os.environ["RELAIS_CONFIG"]) if os.environ.get("RELAIS_CONFIG") else None)
+    held: list[str] = []  # the file's warnings wait for logging, so --log-format json applies to them
     loaded = load_settings(
         config,
         env=os.environ,
+        warn=held.append,
         database_url=opts.database,
         log_format=opts.log_format,
         log_level=opts.log_level,
     )
     configure_logging(loaded.log_level, loaded.log_format, secrets_of(loaded))
+    for warning in held:
+        logging.getLogger("bot.settings").warning(warning)
     root.meta["relais.settings"] = loaded
     return loaded
 

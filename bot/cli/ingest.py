@@ -76,7 +76,7 @@ def import_(
 
 def _print_table(reports: list[ImportReport]) -> None:
     table = Table(title="Import")
-    table.add_column("source", overflow="fold")
+    table.add_column("source", no_wrap=True, overflow="ellipsis")  # never folded mid-word
     table.add_column("kind")
     for column in _COLUMNS:
         table.add_column(column, justify="right")

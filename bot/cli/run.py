@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Literal
 
 import typer
 from rich.table import Table
@@ -14,7 +15,7 @@ from bot.cli.common import console, with_app
 
 def run(
     ctx: typer.Context,
-    role: str = typer.Option(
+    role: Literal["all", "updates", "worker"] = typer.Option(
         "all", "--role", help="all | updates (the one process that receives Telegram updates) | worker (publishes; "
         "run several on PostgreSQL).",
     ),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,11 +13,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.errors import DatabaseUnavailable, SchemaBehind
+from bot.logs import mask_credentials
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def safe_url(url: str) -> str:
     """The URL with its password hidden, for logs and errors."""
-    return make_url(url).render_as_string(hide_password=True)
+    return mask_credentials(url)
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
@@ -77,7 +77,7 @@ def _upgrade(connection: Connection, target: str) -> None:
 def _explain(exc: DBAPIError, url: str) -> str:
     text = str(exc.orig) if exc.orig is not None else str(exc)
     # Drivers sometimes echo the DSN; never let a password through.
-    text = re.sub(r"://[^@\s]+@", "://***@", text).splitlines()[0]
+    text = mask_credentials(text).splitlines()[0]
     return f"database {safe_url(url)} is unavailable: {text}"
 
 
