@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.app import App
+from bot.chat import inline, search
 from bot.i18n import t
 
 log = logging.getLogger(__name__)
@@ -46,5 +47,6 @@ def build_application(app: App) -> Application:
     application.bot_data["app"] = app
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
+    application.add_handlers([*search.handlers(), *inline.handlers()])
     application.add_error_handler(on_error)
     return application

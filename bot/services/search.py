@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.search import Query, fold, parse
+from bot.format.model import Article
 from bot.services.context import Services
 from bot.store import search as index
 from bot.store.models import Post, PostTag, Tag
@@ -86,6 +87,15 @@ async def _hits(session: AsyncSession, post_ids: Sequence[int], query: Query) ->
         for row in rows
     }
     return tuple(by_id[i] for i in post_ids if i in by_id)
+
+
+async def articles(app: Services, post_ids: Sequence[int]) -> dict[int, Article]:
+    """The posts as the formatter sees them, to share a result as the channel would show it."""
+    if not post_ids:
+        return {}
+    async with app.sessions() as session:
+        posts = (await session.scalars(select(Post).where(Post.id.in_(post_ids), Post.deleted_at.is_(None)))).all()
+        return {post.id: Article.from_post(post) for post in posts}
 
 
 # --- excerpts (pure)
