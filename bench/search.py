@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import random
 import statistics
 import tempfile
@@ -51,7 +52,7 @@ TOPICS = ("santé mentale", "IA", "télémédecine", "dépression", "anxiété",
           "e-santé", "données de santé", "DMP", "Ehpad", "chatbot", "objets connectés", "sommeil", "nutrition",
           "cardiologie", "pédiatrie", "vaccination", "COVID-19", "hôpital", "médecin généraliste", "pharmacie",
           "essai clinique", "RGPD", "cybersécurité", "startup", "Doctolib", "ordonnance", "téléconsultation")
-WORDS = """patient patiente médecin soignant infirmière hôpital clinique étude essai traitement thérapie symptôme
+_WORDS = """patient patiente médecin soignant infirmière hôpital clinique étude essai traitement thérapie symptôme
 diagnostic dépistage prévention suivi parcours soin soins santé données application plateforme outil algorithme
 intelligence artificielle modèle logiciel dispositif capteur montre connectée téléconsultation télésurveillance
 ordonnance pharmacie remboursement assurance maladie mutuelle ministère agence régulation éthique consentement
@@ -62,36 +63,46 @@ cœur cancer tumeur chimiothérapie radiologie imagerie scanner IRM biologie gé
 épidémie pandémie virus bactérie antibiotique résistance recherche chercheur publication revue résultat
 efficacité bénéfice risque effet secondaire innovation startup financement investissement marché industrie
 formation étudiant interne externe cabinet libéral consultation rendez-vous agenda messagerie sécurisée
-""".split()
+"""
+WORDS = _WORDS.split()
 PREFIXES = ("cardio", "neuro", "psycho", "onco", "immuno", "gastro", "dermato", "endocrino", "pneumo", "néphro",
             "hémato", "rhumato", "ophtalmo", "télé", "bio", "nano", "géronto", "pédo", "chrono", "physio")
 SUFFIXES = ("logie", "logique", "logue", "thérapie", "thérapeute", "pathie", "graphie", "métrie", "scopie", "tomie",
             "stimulation", "surveillance", "réadaptation", "protection", "vigilance", "modulation", "sensibilité")
-GLUE = "le la les un une des du de et à en pour sur avec dans par que qui ne pas plus est sont a ont".split()
+SYLLABLES = ("ba", "bé", "ca", "co", "da", "dé", "fa", "fi", "ga", "gé", "la", "lé", "ma", "mé", "na", "né", "pa", "pé",
+             "ra", "ré", "sa", "sé", "ta", "té", "va", "vé", "tion", "ment", "ique", "eur", "ance", "ité")
+_GLUE = ("le la les un une des du de et à en pour sur avec dans par que qui ne pas plus est sont a ont se son sa ses "
+        "au aux ce cette il elle ils nous vous leur mais ou donc comme aussi très bien tout")
+GLUE = _GLUE.split()
 ELIDED = ("l’", "d’", "qu’", "l'", "d'")
+QUERY_POOL = 2000  # query words: the 2,000 most frequent content words, uniformly (topics people look up)
 
 
 @dataclass(frozen=True)
 class Corpus:
-    vocabulary: list[str]
-    weights: list[float]
+    vocabulary: list[str]  # content words, most frequent first
+    cumulative: list[float]  # Zipf (s = 1) by rank, cumulated once for random.choices
 
 
-def corpus(rng: random.Random) -> Corpus:
+def corpus(rng: random.Random, size: int = 15_000) -> Corpus:
+    """Real words first, then medical compounds, then made-up words; Zipf frequencies (s = 1) by rank."""
+    real = list(dict.fromkeys(WORDS + [w for t in TOPICS for w in t.split()]))
     compounds = [p + s for p in PREFIXES for s in SUFFIXES]
-    extra = [f"{w}{suffix}" for w in WORDS for suffix in ("s", "al", "isme", "ique") if not w.endswith("s")]
-    vocabulary = WORDS + compounds + extra
-    rng.shuffle(vocabulary)
-    return Corpus(vocabulary, [1 / (rank + 1) for rank in range(len(vocabulary))])  # Zipf
+    rng.shuffle(real)
+    rng.shuffle(compounds)
+    made_up: dict[str, None] = {}
+    while len(real) + len(compounds) + len(made_up) < size:
+        made_up["".join(rng.choices(SYLLABLES, k=rng.randint(2, 4)))] = None
+    vocabulary = list(dict.fromkeys(real + compounds + list(made_up)))
+    return Corpus(vocabulary, list(itertools.accumulate(1 / (rank + 1) for rank in range(len(vocabulary)))))
 
 
 def sentence(rng: random.Random, words: Corpus, length: int) -> str:
     out = []
-    for word in rng.choices(words.vocabulary, words.weights, k=length):
-        roll = rng.random()
-        if roll < 0.25:
+    for word in rng.choices(words.vocabulary, cum_weights=words.cumulative, k=length):
+        if rng.random() < 0.8:  # about as many function words as content words
             out.append(rng.choice(GLUE))
-        if roll < 0.08 and word[0] in "aeiouéèêh":
+        if rng.random() < 0.08 and word[0] in "aeiouéèêh":
             word = rng.choice(ELIDED) + word
         out.append(word)
     return " ".join(out).capitalize() + "."
@@ -102,8 +113,8 @@ def generated_posts(count: int, rng: random.Random, words: Corpus) -> list[tuple
     posts = []
     for n in range(count):
         tags = rng.sample(TOPICS, rng.randint(2, 5))
-        title = f"#{tags[0].replace(' ', '')} : {sentence(rng, words, rng.randint(5, 10))[:-1]} #{tags[1].replace(' ', '')}"
-        body = " ".join(sentence(rng, words, rng.randint(8, 18)) for _ in range(rng.randint(4, 9)))
+        title = f"#{tags[0].replace(' ', '')} : {sentence(rng, words, rng.randint(3, 6))[:-1]} #{tags[1].replace(' ', '')}"
+        body = " ".join(sentence(rng, words, rng.randint(5, 10)) for _ in range(rng.randint(5, 10)))
         when = start + timedelta(minutes=37 * n)
         posts.append(({"source": "bench", "source_key": str(n), "url": f"https://esante.example/{n}", "title": title,
                        "language": "fr", "summary": body[:200], "body_html": f"<p>{body}</p>", "body_markdown": body,
@@ -113,28 +124,29 @@ def generated_posts(count: int, rng: random.Random, words: Corpus) -> list[tuple
 
 
 async def load(engine: AsyncEngine, posts: list[tuple[dict[str, Any], list[str]]], chunk: int = 5000) -> None:
+    """Bulk inserts by chunks. On SQLite the tag links go first (foreign keys deferred to the commit):
+    the post's own trigger then indexes it once with its tags, instead of once more per link."""
+    sqlite = engine.dialect.name == "sqlite"
     async with engine.begin() as conn:
-        keys = {tag_key(t): t for t in TOPICS}
-        await conn.execute(insert(Tag), [{"key": k, "display": d, "created_at": datetime.now(UTC)}
-                                         for k, d in keys.items()])
+        await conn.execute(insert(Tag), [{"key": tag_key(t), "display": t, "created_at": datetime.now(UTC)}
+                                         for t in TOPICS])
         tag_ids = dict((await conn.execute(text("SELECT key, id FROM tags"))).all())
     for first in range(0, len(posts), chunk):
-        batch = posts[first:first + chunk]
+        batch = [({"id": first + i + 1, **row}, tags) for i, (row, tags) in enumerate(posts[first:first + chunk])]
+        links = [{"post_id": row["id"], "tag_id": tag_ids[tag_key(t)], "position": i}
+                 for row, tags in batch for i, t in enumerate(tags)]
         async with engine.begin() as conn:
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+                await conn.execute(insert(PostTag), links)
             await conn.execute(insert(Post), [row for row, _ in batch])
-            ids = dict((await conn.execute(text("SELECT source_key, id FROM posts WHERE source = 'bench' AND "
-                                                "id > :after"), {"after": first})).all())
-            links = [{"post_id": ids[row["source_key"]], "tag_id": tag_ids[tag_key(t)], "position": i}
-                     for row, tags in batch for i, t in enumerate(tags)]
-            await conn.execute(insert(PostTag), links)
+            if not sqlite:
+                await conn.execute(insert(PostTag), links)
 
 
 def queries(rng: random.Random, words: Corpus, count: int) -> list[str]:
-    made = []
-    for _ in range(count):
-        picked = rng.choices(words.vocabulary, words.weights, k=rng.choice((1, 1, 2, 2, 3)))
-        made.append(" ".join(picked))
-    return made
+    pool = words.vocabulary[:QUERY_POOL]
+    return [" ".join(rng.sample(pool, rng.choice((1, 1, 2, 2, 3)))) for _ in range(count)]
 
 
 async def timed(work: Callable[[], Awaitable[object]]) -> float:

@@ -7,7 +7,8 @@ returned: on SQLite they are kept out of the index (ranking then needs no join t
 which costs 2-4×: bench/search.py), on PostgreSQL every query filters them out.
 
 - SQLite: an FTS5 table (``unicode61 remove_diacritics 2``: case and accents folded),
-  rowid = post id, columns title / tags / body ranked by ``bm25`` with weights 10 / 4 / 1.
+  rowid = post id, columns title / tags / body ranked by ``bm25`` with weights 10 / 4 / 1,
+  among the RANK_WINDOW most recently stored matches.
   unicode61 splits words at ’ and ' (and - .), so ``l’anxiété`` is indexed as ``l`` +
   ``anxiete``: the word alone matches, and a phrase typed with its article matches too. The
   body is the summary plus the Markdown body (the HTML when there is no Markdown); SQL
@@ -39,6 +40,11 @@ from bot.domain.search import Query, Term
 TABLE = "post_search"
 CONFIG = "relais_french"
 WEIGHTS = (10.0, 4.0, 1.0)  # title, tags, body (bm25 column weights)
+# SQLite ranks at most the RANK_WINDOW most recently stored matches. bm25 costs ~2 µs per match,
+# so a word found in most of 100,000 posts would take 100+ ms to rank in full; FTS5 walks its
+# matches newest first and stops at the window, so ranking stays bounded (bench/search.py).
+# Past the window, an older post may be missed by a query that matches thousands of posts.
+RANK_WINDOW = 5000
 
 _TAGS_OF = ("(SELECT group_concat(display, ' ') FROM (SELECT t.display FROM post_tags pt JOIN tags t ON t.id = pt.tag_id "
             "WHERE pt.post_id = {post} ORDER BY pt.position, t.id))")
@@ -204,10 +210,12 @@ def _tag_filters(query: Query, params: dict[str, object], post_id: str) -> list[
 
 def _ranked(dialect: str, query: Query, params: dict[str, object]) -> TextClause:
     if dialect == "sqlite":  # only visible posts are indexed: no join to rank (it would cost 2-4×)
-        params["match"] = fts5_match(query)
+        params["match"], params["window"] = fts5_match(query), RANK_WINDOW - 1
         weights = ", ".join(str(w) for w in WEIGHTS)
         where = " AND ".join([f"{TABLE} MATCH :match", *_tag_filters(query, params, f"{TABLE}.rowid")])
-        return text(f"SELECT rowid, bm25({TABLE}, {weights}) AS score FROM {TABLE} WHERE {where} "
+        newest = f"SELECT rowid FROM {TABLE} WHERE {where} ORDER BY rowid DESC LIMIT 1 OFFSET :window"
+        return text(f"SELECT rowid, bm25({TABLE}, {weights}) AS score FROM {TABLE} "
+                    f"WHERE {where} AND rowid >= coalesce(({newest}), 0) "
                     "ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset")
     tsquery = " && ".join(_pg_term(t, f"term{i}", params) for i, t in enumerate(query.terms))
     where = " AND ".join(["(s.content || s.tags) @@ q.query", _VISIBLE.format(p="p"), *_tag_filters(query, params, "p.id")])
