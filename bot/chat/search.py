@@ -31,6 +31,7 @@ PREFIX = "srch"
 _DATA = re.compile(rf"{PREFIX}:(\d{{1,4}}):(.+)", re.DOTALL)
 _CALLBACK_BYTES = 64  # https://core.telegram.org/bots/api#inlinekeyboardbutton
 _KEPT = 50  # long queries remembered per chat for their buttons
+_SHOWN = 80  # characters of the query repeated in the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +65,10 @@ async def search_reply(app: Services, query: str, offset: int, language: str | N
     page = await service.search(app, query, offset=offset, limit=PAGE)
     if not page.understood:
         return Reply(t("search_not_understood", language))
+    shown = html.escape(query if len(query) <= _SHOWN else query[:_SHOWN - 1] + "…")  # keeps the reply < 4096
     if not page.hits:
-        return Reply(t("search_no_result", language, query=html.escape(query)))
-    header = t("search_results", language, query=html.escape(query), page=offset // PAGE + 1)
+        return Reply(t("search_no_result", language, query=shown))
+    header = t("search_results", language, query=shown, page=offset // PAGE + 1)
     body = "\n\n".join(_hit(offset + i + 1, hit, language) for i, hit in enumerate(page.hits))
     buttons = []
     if page.previous_offset is not None:

@@ -93,10 +93,11 @@ async def test_search_answers_usage_junk_nothing_and_long_queries(relais: App, b
     for n in range(6):
         await publish(relais, f"Télémédecine et prévention, numéro {n}", days_ago=n)
     long_query = "prévention " + " ".join(["télémédecine"] * 6)  # its button cannot carry it: kept by id
-    for command in ("/search", "/search * -", "/search introuvable", f"/search {long_query}"):
+    for command in ("/search", "/search * -", "/search introuvable", f"/search {long_query}", "/search " + "é🧠 " * 1300):
         sandbox.inject_message(CAMILLE, command)
-    await until(lambda: len(sandbox.messages(CAMILLE)) == 4)
-    usage, junk, nothing, long_answer = sandbox.messages(CAMILLE)
+    await until(lambda: len(sandbox.messages(CAMILLE)) == 5)
+    usage, junk, nothing, long_answer, pasted = sandbox.messages(CAMILLE)
+    assert pasted.text.startswith("Aucun article ne correspond") and len(pasted.text) < 200
     assert usage.text.startswith("Tapez /search") and junk.text.startswith("Je n’ai pas compris")
     assert nothing.text == "Aucun article ne correspond à «\u00a0introuvable\u00a0»."
     ((_label, data),) = buttons(long_answer)
