@@ -29,7 +29,7 @@ The reader's text never reaches MATCH or a tsquery parser raw: the query arrives
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
@@ -174,15 +174,15 @@ def _fts5_string(words: Sequence[str]) -> str:
     return '"' + " ".join(words).replace('"', '""') + '"'
 
 
+def _fts5_term(term: Term) -> str:
+    return _fts5_string(term.words) + (" *" if term.prefix else "")
+
+
 def fts5_match(query: Query) -> str:
     """The FTS5 MATCH expression for a parsed query with at least one required term."""
-
-    def one(term: Term) -> str:
-        return _fts5_string(term.words) + (" *" if term.prefix else "")
-
-    required = " AND ".join(one(t) for t in query.required)
+    required = " AND ".join(_fts5_term(t) for t in query.required)
     if query.excluded:
-        return f"({required}) NOT ({' OR '.join(one(t) for t in query.excluded)})"
+        return f"({required}) NOT ({' OR '.join(_fts5_term(t) for t in query.excluded)})"
     return required
 
 
@@ -224,8 +224,20 @@ def _ranked(dialect: str, query: Query, params: dict[str, object]) -> TextClause
                 f"WHERE {where} ORDER BY score, p.id DESC LIMIT :limit OFFSET :offset")
 
 
-def _latest(query: Query, params: dict[str, object]) -> TextClause:
-    where = " AND ".join([_VISIBLE.format(p="p"), *_tag_filters(query, params, "p.id")])
+def _excluded(dialect: str, query: Query, params: dict[str, object]) -> list[str]:
+    """Exclusions with no required word (``#IA -covid``): posts matching any of them are left out."""
+    if not query.excluded:
+        return []
+    if dialect == "sqlite":
+        params["excluded"] = " OR ".join(_fts5_term(t) for t in query.excluded)
+        return [f"p.id NOT IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :excluded)"]
+    unwanted = " || ".join(_pg_term(replace(t, negated=False), f"term{i}", params) for i, t in enumerate(query.excluded))
+    return [f"NOT EXISTS (SELECT 1 FROM {TABLE} s WHERE s.post_id = p.id AND (s.content || s.tags) @@ ({unwanted}))"]
+
+
+def _latest(dialect: str, query: Query, params: dict[str, object]) -> TextClause:
+    where = " AND ".join([_VISIBLE.format(p="p"), *_tag_filters(query, params, "p.id"),
+                          *_excluded(dialect, query, params)])
     return text(f"SELECT p.id FROM posts p WHERE {where} "
                 "ORDER BY p.published_at DESC NULLS LAST, p.id DESC LIMIT :limit OFFSET :offset")
 
@@ -236,6 +248,6 @@ async def find(session: AsyncSession, query: Query, *, offset: int, limit: int) 
         return Found((), False)
     params: dict[str, object] = {"limit": limit + 1, "offset": offset}
     dialect = session.get_bind().dialect.name
-    statement = _ranked(dialect, query, params) if query.required else _latest(query, params)
+    statement = _ranked(dialect, query, params) if query.required else _latest(dialect, query, params)
     ids = tuple(row[0] for row in (await session.execute(statement, params)).all())
     return Found(ids[:limit], len(ids) > limit)

@@ -58,6 +58,7 @@ async def test_tags_filter_with_tag_keys(app: App) -> None:
     assert ids(await search(app, "#sante_mentale")) == []  # an underscore is part of the key
     assert ids(await search(app, "#SantéMentale soin")) == [mental]  # the hashtag as channels show it
     assert ids(await search(app, "soin #ia -autres")) == [mental]
+    assert ids(await search(app, "#ia -autres")) == [mental]  # a tag and an exclusion, no word
     assert ids(await search(app, "#inconnu")) == []
     assert ids(await search(app, "mentale")) == [mental]  # tag text is indexed too
 
