@@ -129,16 +129,13 @@ POSTGRES_DDL = (
                {_PG_TAGS.format(config=CONFIG, post='p.id')}
         FROM posts p""",
 )
-POSTGRES_DROP = (  # the unaccent extension stays: other schemas may use it
-    "DROP TRIGGER IF EXISTS post_search_tag_renamed ON tags",
-    "DROP TRIGGER IF EXISTS post_search_links ON post_tags",
-    "DROP TRIGGER IF EXISTS post_search_content ON posts",
-    "DROP FUNCTION IF EXISTS post_search_tag_renamed()",
-    "DROP FUNCTION IF EXISTS post_search_links()",
-    "DROP FUNCTION IF EXISTS post_search_tags_of(integer)",
-    "DROP FUNCTION IF EXISTS post_search_content()",
+POSTGRES_DROP = (  # CASCADE on the functions takes their triggers; works on a half-dropped schema too
     f"DROP TABLE IF EXISTS {TABLE}",
-    f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {CONFIG}",
+    "DROP FUNCTION IF EXISTS post_search_tag_renamed() CASCADE",
+    "DROP FUNCTION IF EXISTS post_search_links() CASCADE",
+    "DROP FUNCTION IF EXISTS post_search_tags_of(integer) CASCADE",
+    "DROP FUNCTION IF EXISTS post_search_content() CASCADE",
+    f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {CONFIG}",  # the unaccent extension stays: others may use it
 )
 
 
