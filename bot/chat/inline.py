@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent, LinkPreviewOptions, Update
-from telegram.ext import BaseHandler, ContextTypes, InlineQueryHandler
+from telegram.ext import BaseHandler, InlineQueryHandler
 
+from bot.chat.context import RelaisContext
 from bot.format import Profile, render_telegram
 from bot.services import search as service
 from bot.services.context import Services
@@ -69,11 +70,11 @@ def _result(item: InlineItem) -> InlineQueryResultArticle:
                                     thumbnail_url=item.thumbnail_url)
 
 
-async def answer_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_inline(update: Update, context: RelaisContext) -> None:
     query = update.inline_query
     if query is None:
         return
-    page = await inline_page(context.bot_data["app"], query.query, query.offset)
+    page = await inline_page(context.app, query.query, query.offset)
     await query.answer([_result(item) for item in page.items], cache_time=CACHE_SECONDS,
                        next_offset=page.next_offset)
 

@@ -19,8 +19,9 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from bot.chat.context import RelaisContext
 from bot.i18n import t
 from bot.services import search as service
 from bot.services.context import Services
@@ -113,21 +114,21 @@ def _markup(reply: Reply, query: str, kept: dict[str, Any]) -> InlineKeyboardMar
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-def _kept(context: ContextTypes.DEFAULT_TYPE) -> dict[Any, Any]:
+def _kept(context: RelaisContext) -> dict[Any, Any]:
     return context.chat_data if context.chat_data is not None else {}
 
 
-async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def search_command(update: Update, context: RelaisContext) -> None:
     message = update.effective_message
     if message is None:
         return
     query = " ".join(context.args or ())
-    reply = await search_reply(context.bot_data["app"], query, 0, language_of(update))
+    reply = await search_reply(context.app, query, 0, language_of(update))
     await message.reply_text(reply.text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW,
                              reply_markup=_markup(reply, query, _kept(context)))
 
 
-async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def search_page(update: Update, context: RelaisContext) -> None:
     button = update.callback_query
     if button is None:
         return
@@ -137,7 +138,7 @@ async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await button.answer(t("search_expired", language_of(update)), show_alert=True)
         return
     query, offset = parsed
-    reply = await search_reply(context.bot_data["app"], query, offset, language_of(update))
+    reply = await search_reply(context.app, query, offset, language_of(update))
     await button.answer()
     try:
         await button.edit_message_text(reply.text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW,

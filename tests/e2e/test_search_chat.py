@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from bot import tdlib
-from bot.app import App
-from bot.chat.application import build_application
+from bot.app import App, build_chat_application
 from bot.domain.posts import PostStatus
 from bot.sandbox import TelegramSandbox
 from bot.services import posts
@@ -43,13 +42,15 @@ async def publish(app: App, title: str, *, days_ago: int, image: bool = False, b
 async def bot_running(relais: App, sandbox: TelegramSandbox) -> AsyncIterator[TelegramSandbox]:
     sandbox.add_user(CAMILLE, "Camille", language_code="fr")
     sandbox.add_user(JOHN, "John", language_code="en")
-    application = build_application(relais)
+    application = build_chat_application(relais)
     async with application:
+        await application.post_init(application)  # binds the App, as `relais run` does
         await application.start()
         await application.updater.start_polling(poll_interval=0, timeout=1)
         yield sandbox
         await application.updater.stop()
         await application.stop()
+    await application.post_shutdown(application)
 
 
 def buttons(message) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

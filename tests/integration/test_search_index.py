@@ -25,7 +25,7 @@ async def found(engine: AsyncEngine, query: str) -> list[int]:
 
 
 async def test_the_migration_indexes_posts_stored_before_it(empty_engine: AsyncEngine) -> None:
-    await db.upgrade(empty_engine, "0001")
+    await db.upgrade(empty_engine, "0002")
     async with db.session_factory(empty_engine).begin() as session:
         post = await repository.add_post(session, NewPost(
             source="manual", source_key="k1", title="Téléconsultation : l’essor continue",
@@ -42,7 +42,7 @@ async def test_the_migration_goes_down_and_up_again(engine: AsyncEngine) -> None
     def down_then_up(connection) -> None:  # type: ignore[no-untyped-def]
         cfg = db.alembic_config()
         cfg.attributes["connection"] = connection
-        command.downgrade(cfg, "0001")
+        command.downgrade(cfg, "0002")
         connection.execute(text("INSERT INTO posts (source, source_key, title, language, summary, body_html, "
                                 "body_markdown, content_hash, status, created_at, updated_at, published_at_estimated) "
                                 "VALUES ('manual', 'k', 'Une cohorte nationale', 'fr', '', '', '', '', 'published', "

@@ -1,7 +1,7 @@
 """full-text search index of posts (FTS5 on SQLite, tsvector + unaccent on PostgreSQL)
 
 Revision ID: 0004_search
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 01:00:00
 
 Creates ``post_search``, the triggers that keep it in sync with posts, their tags and tag
@@ -19,7 +19,7 @@ from alembic import op
 from bot.store import search
 
 revision = '0004_search'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
