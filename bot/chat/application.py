@@ -14,7 +14,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.chat import stats
+from bot.chat import inline, search, stats
 from bot.chat.context import RelaisContext
 from bot.i18n import t
 
@@ -47,4 +47,5 @@ def add_handlers(application: Application[Any, RelaisContext, Any, Any, Any, Any
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("stats", stats.stats))
+    application.add_handlers([*search.handlers(), *inline.handlers()])
     application.add_error_handler(on_error)

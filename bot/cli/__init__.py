@@ -56,6 +56,7 @@ COMMANDS: dict[str, Lazy] = {
     "channel": Lazy("bot.cli.queue", "channel_app", "Publishing channels: list, pause, resume."),
     "render": Lazy("bot.cli.render", "render",
                    "Show what each channel would publish: text, measured length and limit. Sends nothing."),
+    "search": Lazy("bot.cli.search", "search", "Search the posts readers can see (not drafts, not deleted), best match first."),
     "run": Lazy("bot.cli.run", "run", "Run Relais: receive Telegram updates, wake the scheduler, publish due posts."),
     "demo": Lazy("bot.cli.demo", "demo", "Show Relais working end to end, on this machine only, with no account anywhere.",
                  help_attribute="HELP"),
