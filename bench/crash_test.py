@@ -290,9 +290,11 @@ async def prepare(settings: Any, posts: int) -> None:
     from bot.store import db
     from bot.store.models import Base
     from bot.store.repository import add_post
+    from bot.store.search import drop_index
 
     engine = db.create_engine(settings.database_url)
     async with engine.begin() as conn:
+        await conn.run_sync(drop_index)  # the search index depends on posts
         await conn.run_sync(Base.metadata.drop_all)
         await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     await db.upgrade(engine)

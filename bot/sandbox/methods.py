@@ -265,10 +265,38 @@ def answer_callback_query(ctx: Context, params: dict[str, Any]) -> bool:
     return _answer(ctx, params, "callback")
 
 
+def _check_inline_result(result: Any, seen: set[str]) -> None:
+    """The checks the real server makes on one InlineQueryResult (articles in detail)."""
+    if not isinstance(result, dict):
+        raise ApiError(400, "Bad Request: can't parse inline query result")
+    result_id = str(result.get("id", ""))
+    if not 1 <= len(result_id.encode()) <= 64 or result_id in seen:
+        raise ApiError(400, "Bad Request: RESULT_ID_INVALID" if result_id not in seen else "Bad Request: RESULT_ID_DUPLICATE")
+    seen.add(result_id)
+    if result.get("type") != "article":
+        return
+    content = result.get("input_message_content")
+    if not str(result.get("title", "")).strip() or not isinstance(content, dict):
+        raise ApiError(400, "Bad Request: can't parse inline query result: field \"title\" or content must be non-empty")
+    if not content.get("message_text"):
+        raise ApiError(400, "Bad Request: MESSAGE_EMPTY")
+    _parse(str(content["message_text"]), content, "entities", caption=False)
+    thumbnail = result.get("thumbnail_url")
+    if thumbnail is not None and not re.match(r"https?://\S+$", str(thumbnail)):
+        raise ApiError(400, "Bad Request: THUMB_URL_INVALID")
+    _check_markup(result.get("reply_markup"))
+
+
 def answer_inline_query(ctx: Context, params: dict[str, Any]) -> bool:
+    """https://core.telegram.org/bots/api#answerinlinequery: ≤ 50 results, next_offset ≤ 64 bytes."""
     if not isinstance(params.get("results"), list) or len(params["results"]) > 50:
         raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH" if isinstance(params.get("results"), list)
                        else "Bad Request: can't parse inline query results JSON object")
+    if len(str(params.get("next_offset", "")).encode()) > 64:
+        raise ApiError(400, "Bad Request: NEXT_OFFSET_INVALID")
+    seen: set[str] = set()
+    for result in params["results"]:
+        _check_inline_result(result, seen)
     return _answer(ctx, params, "inline")
 
 

@@ -14,6 +14,7 @@ from bot.errors import NotFound, SchemaBehind
 from bot.store import db, repository
 from bot.store.models import Base, Channel, Platform, Post, PostStatus, Publication, PublicationState, Tag
 from bot.store.repository import NewPost
+from bot.store.search import include_name
 
 THERABOT = NewPost(
     source="https://esante.example/feed",
@@ -50,7 +51,8 @@ async def test_migrations_match_the_models(engine) -> None:
     """A model change without a migration is a bug: autogenerate must find nothing to do."""
     async with engine.connect() as conn:
         diff = await conn.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": False}), Base.metadata)
+            lambda c: compare_metadata(
+                MigrationContext.configure(c, opts={"compare_type": False, "include_name": include_name}), Base.metadata)
         )
     assert diff == []
 
