@@ -29,12 +29,13 @@ class Flow:
         self._claim, self._step, self._lane = claim, step, lane
         self.cap = cap
         self.low_water = cap // 2 if low_water is None else min(low_water, cap - 1)
-        self.claimed: list[Any] = []  # every row this pass took, in claim order
+        self.claimed = 0  # rows this pass took (only those in flight are kept: memory stays flat)
         self.in_flight = 0  # claimed and not finished (queued in a lane or being sent)
         self.peak = 0
         self._lanes: dict[str, deque[Any]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._room = asyncio.Event()
+        self.left: list[Any] = []  # after a cancellation: the rows that were not finished
 
     async def run(self) -> int:
         """Work until nothing due is left to claim and every lane is done; the number of rows claimed."""
@@ -46,18 +47,23 @@ class Flow:
                 rows = await self._claim(self.cap - self.in_flight)
                 if not rows:
                     break
-                self.claimed.extend(rows)
+                self.claimed += len(rows)
                 for row in rows:
                     self._dispatch(row)
             while self._tasks:
                 await asyncio.gather(*self._tasks)
         except asyncio.CancelledError:
+            self.left = self.unfinished()  # before the lanes unwind: what the caller must give back
             for task in self._tasks:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             raise
-        return len(self.claimed)
+        return self.claimed
+
+    def unfinished(self) -> list[Any]:
+        """Rows claimed and not done: queued in a lane, or being sent (the head of each lane)."""
+        return [row for queued in self._lanes.values() for row in queued]
 
     def _dispatch(self, row: Any) -> None:
         self.in_flight += 1

@@ -49,6 +49,7 @@ class DeliveryOutcomes:
         self._writes = writes or contextlib.nullcontext()  # the worker's SQLite write queue
         self._clock, self._sleep = clock, sleep
         self._pending: list[dict[str, Any]] = []
+        self._flushing = asyncio.Lock()
         self._oldest = 0.0
         self._timer: asyncio.Task[None] | None = None
         self.recorded = 0
@@ -67,15 +68,16 @@ class DeliveryOutcomes:
             await self.flush()
 
     async def flush(self) -> None:
-        batch, self._pending = self._pending, []
         timer, self._timer = self._timer, None
         if timer is not None and timer is not asyncio.current_task():
-            timer.cancel()
-        if batch:
-            async with self._writes, self._engine.begin() as connection:
-                await outbox.complete_many(connection, batch, now=self._now, kind=DELIVERIES)
-            self.recorded += len(batch)
-            self.flushes += 1
+            timer.cancel()  # still asleep: a timer that is writing has already cleared itself
+        async with self._flushing:  # one write at a time: close() returns once every batch is in
+            batch, self._pending = self._pending, []
+            if batch:
+                async with self._writes, self._engine.begin() as connection:
+                    await outbox.complete_many(connection, batch, now=self._now, kind=DELIVERIES)
+                self.recorded += len(batch)
+                self.flushes += 1
 
     async def close(self) -> None:
         """Write what is left (end of pass, or shutdown: the answers are in, they must not be lost)."""

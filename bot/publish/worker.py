@@ -251,7 +251,7 @@ class _Pass:
         except asyncio.CancelledError:
             # Shutdown: what never reached the platform goes back to the queue now; a send in
             # flight keeps `sending` (its outcome is unknown) until recover_stale.
-            unsent = [row.id for row in flow.claimed if row.id not in self.started]
+            unsent = [row.id for row in flow.left if row.id not in self.started]
             async with self.writes, self.sessions.begin() as session:
                 released = await outbox.release(session, unsent, self.worker_id, kind=kind)
             log.info("worker stopping: released %d unsent %s rows", released, kind.name)
