@@ -11,7 +11,7 @@ from mastodon import errors as m
 from telegram import error as t
 
 from bot.errors import FormatError, PermanentError, RetryableError
-from bot.publish.classify import classify, is_already_done, scrub
+from bot.publish.classify import classify, classify_answer, is_already_done, scrub
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw8"
 
@@ -104,3 +104,30 @@ def test_tokens_never_reach_the_message() -> None:
 def test_scrub_never_leaks_a_telegram_token_and_stays_one_bounded_line(before, after) -> None:
     text = scrub(f"{before}/bot{TOKEN}/{after}")
     assert TOKEN not in text and "\n" not in text and len(text) <= 500
+
+
+@pytest.mark.parametrize(("status", "code", "retry_after", "kind"), [
+    (429, 429, 7.0, RetryableError),
+    (400, 400, None, PermanentError),
+    (401, 401, None, PermanentError),
+    (403, 403, None, PermanentError),
+    (404, 404, None, PermanentError),
+    (409, 409, None, PermanentError),
+    (500, 500, None, RetryableError),
+    (502, None, None, RetryableError),  # a proxy's HTML page: no Bot API body
+    (408, 408, None, RetryableError),
+])
+def test_a_bot_api_answer_is_classified_by_its_codes(status, code, retry_after, kind) -> None:
+    error = classify_answer(status, code, "Forbidden: bot was blocked by the user" if code == 403 else "", retry_after)
+    assert isinstance(error, kind) and getattr(error, "retry_after", None) == retry_after
+    assert str(error).startswith("Telegram: ")
+
+
+def test_answers_and_exceptions_agree() -> None:
+    # The lean sender's answers and PTB's exceptions for the same refusals land in the same class.
+    pairs = [(classify_answer(403, 403, "Forbidden: bot was blocked by the user"), classify(t.Forbidden("blocked"))),
+             (classify_answer(400, 400, "Bad Request: chat not found"), classify(t.BadRequest("Chat not found"))),
+             (classify_answer(429, 429, "Too Many Requests", 3.0), classify(t.RetryAfter(3)))]
+    for answer, exception in pairs:
+        assert type(answer) is type(exception)
+        assert getattr(answer, "retry_after", None) == getattr(exception, "retry_after", None)
