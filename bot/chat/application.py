@@ -14,6 +14,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
+from bot.chat import access, authoring, manage
 from bot.chat.context import RelaisContext
 from bot.i18n import t
 
@@ -45,4 +46,7 @@ def add_handlers(application: Application[Any, RelaisContext, Any, Any, Any, Any
     """Every command this bot answers, and the one error handler."""
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
+    authoring.register(application)
+    manage.register(application)
+    access.register(application)
     application.add_error_handler(on_error)
