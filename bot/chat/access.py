@@ -6,7 +6,7 @@ Everyone who is not an author or an admin gets one refusal and nothing else happ
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from bot.i18n import t
 from bot.services import access as access_service
 from bot.services.access import Access, Action
 
-Handler = Callable[[Update, RelaisContext], Awaitable[Any]]
+Handler = Callable[[Update, RelaisContext], Coroutine[Any, Any, Any]]
 
 
 def language(update: Update) -> str | None:
