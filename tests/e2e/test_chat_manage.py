@@ -191,3 +191,26 @@ async def test_import_edits_one_progress_message(app: App, sandbox) -> None:
     drafts_or_queued = await posts.list_posts(app, limit=100)
     assert drafts_or_queued.total >= 1 and all(p.status in (PostStatus.QUEUED, PostStatus.DRAFT, PostStatus.PUBLISHED,
                                                             PostStatus.ARCHIVED) for p in drafts_or_queued.posts)
+
+
+async def test_the_author_is_told_when_a_publication_goes_dead_and_can_retry(app: App, sandbox, mastodon) -> None:
+    from bot.chat.notify import notify_dead
+
+    created = await posts.create(app, "#Therabot : un #chatbot qui écoute", now=NOW, body="<p>Étude.</p>",
+                                 author_user_id=AUTHOR)
+    await publishing.enqueue(app, created.post.id, NOW, mode="now")
+    sandbox.faults.fail(403, method="sendMessage", description="Forbidden: bot was kicked from the channel chat")
+    report = await runtime.run_once_now(app, worker_id="e2e")
+    assert report.worker.dead == 1
+    async with app.sessions() as session:
+        (dead,) = (await session.scalars(select(Publication).where(Publication.state == PublicationState.DEAD))).unique()
+    async with running_chat(app, sandbox, NOW) as chat:
+        assert await notify_dead(app, chat.application.bot, dead.id)
+        notice = sandbox.last_message(AUTHOR)
+        assert "n’a pas pu être publié sur telegram" in notice.text and "bot was kicked" in notice.text
+        assert "n’a pas le droit" in notice.text
+        (retried,), _ = await chat.press(AUTHOR, buttons(notice)["Réessayer"], notice)
+        assert "retried" in retried.text
+        assert not await notify_dead(app, chat.application.bot, dead.id)  # not dead any more: nothing to tell
+    report = await runtime.run_once_now(app, worker_id="e2e")
+    assert report.worker.sent == 1 and len(sandbox.messages(CHANNEL)) == 1

@@ -1,7 +1,7 @@
 """chat state (PTB persistence) and the author of a post written in the chat
 
 Revision ID: 0006_chat_state
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 01:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import bot.store.types
 
 revision = '0006_chat_state'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
