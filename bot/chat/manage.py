@@ -25,6 +25,7 @@ from bot.ingest.service import ImportReport
 from bot.services import feeds, posts, publishing
 from bot.services.dates import parse_when
 from bot.services.publishing import Outcome
+from bot.services.queue_moves import Direction, move
 
 LISTED = 20  # posts or queue entries shown per message
 PROGRESS_EVERY = 1.0  # seconds between two edits of the /import progress message (Telegram: ~1 msg/s per chat)
@@ -253,10 +254,15 @@ async def button(update: Update, context: RelaisContext) -> None:
             await _retry(update, context, post_id)
         elif pressed.verb == "unq":
             await reply(update, _outcomes(context, await publishing.unschedule(app, post_id), lang))
-        else:
-            mode: publishing.Mode = {"up": "next", "down": "queue", "pub": "now"}[pressed.verb]  # type: ignore[assignment]
-            await reply(update, _outcomes(context, await publishing.reschedule(app, post_id, now(context), mode=mode),
+        elif pressed.verb == "pub":
+            await reply(update, _outcomes(context, await publishing.reschedule(app, post_id, now(context), mode="now"),
                                           lang))
+        else:
+            swaps = await move(app, post_id, Direction.UP if pressed.verb == "up" else Direction.DOWN, now(context))
+            lines = [t("moved_line", lang, channel=s.channel, when=_local(context, s.due_at)) if s.other_post_id
+                     else t("not_moved_line", lang, channel=s.channel) for s in swaps]
+            await reply(update, "\n".join([t("post_line_title", lang, id=post_id, title=(await posts.get(app, post_id)).title),
+                                           *lines]))
     except RelaisError as exc:
         await reply(update, t("command_failed", lang, reason=str(exc)))
 

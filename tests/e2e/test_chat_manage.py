@@ -101,9 +101,15 @@ async def test_every_author_command(app: App, sandbox, mastodon) -> None:
         keyboard = buttons(queue)
         assert f"⬆ {second}" in keyboard and f"✖ {first}" in keyboard
         (moved,), _ = await chat.press(AUTHOR, keyboard[f"⬆ {second}"], queue)
-        assert "moved" in moved.text
+        assert "déplacé" in moved.text
         listing = await publishing.queue_listing(app, NOW)
-        assert [e.post_id for e in listing[0].entries] == [second, first]  # moved to the front
+        assert [e.post_id for e in listing[0].entries] == [second, first]  # one place up: the slots swapped
+        assert [e.post_id for e in listing[1].entries] == [second, first]
+        (edge,), _ = await chat.press(AUTHOR, keyboard[f"⬆ {second}"], queue)
+        assert "déjà à ce bout" in edge.text
+        (back,), _ = await chat.press(AUTHOR, keyboard[f"⬇ {second}"], queue)
+        listing = await publishing.queue_listing(app, NOW)
+        assert [e.post_id for e in listing[0].entries] == [first, second] and "déplacé" in back.text
         (unqueued,), _ = await chat.press(AUTHOR, keyboard[f"✖ {first}"], queue)
         assert "unscheduled" in unqueued.text
         (scheduled,) = await chat.say(AUTHOR, f"/schedule {first} demain 9h")
