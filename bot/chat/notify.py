@@ -8,14 +8,18 @@ platform's reason in plain words (the classification of bot/publish/classify.py 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import TelegramError
 
 from bot.chat import callbacks
 from bot.i18n import t
 from bot.services.context import Services
 from bot.store.models import Publication, PublicationState
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,8 @@ class DeadNotice:
     title: str
     channel: str
     reason: str  # the platform's words, as classified and scrubbed
+    undeleted_url: str | None = None  # a delete that failed (e.g. Telegram's 48 h window): the message to remove by hand
+    undeleted: bool = False
 
 
 async def dead_notice(app: Services, publication_id: int) -> DeadNotice | None:
@@ -34,10 +40,13 @@ async def dead_notice(app: Services, publication_id: int) -> DeadNotice | None:
         if publication is None or publication.state != PublicationState.DEAD:
             return None
         post = publication.post
-        if post.author_user_id is None or post.deleted_at is not None:
+        if post.author_user_id is None:
+            return None
+        undeleted = publication.remote_id is not None  # dead after it was sent: a delete that failed
+        if post.deleted_at is not None and not undeleted:
             return None
         return DeadNotice(post.author_user_id, post.id, post.title, publication.channel.name,
-                          publication.last_error or "—")
+                          publication.last_error or "—", publication.remote_url, undeleted)
 
 
 def plain_reason(reason: str, lang: str | None) -> str:
@@ -55,13 +64,29 @@ def plain_reason(reason: str, lang: str | None) -> str:
 
 
 async def notify_dead(app: Services, bot: Bot, publication_id: int) -> bool:
-    """Tell the post's author that ``publication_id`` went dead; True when a message was sent."""
+    """Tell the post's author that ``publication_id`` went dead; True when a message was sent.
+
+    A send that failed comes with a retry button; a delete that failed (the message is still
+    there) names the message to remove by hand. Never raises for Telegram: an author who
+    blocked the bot is logged, and the worker carries on.
+    """
     notice = await dead_notice(app, publication_id)
     if notice is None:
         return False
     lang = app.settings.default_language
-    button = InlineKeyboardButton(t("button_retry", lang), callback_data=callbacks.data("retry", notice.post_id))
-    await bot.send_message(notice.author_user_id, t("dead_notice", lang, id=notice.post_id, title=notice.title,
-                                                    channel=notice.channel, reason=plain_reason(notice.reason, lang)),
-                           reply_markup=InlineKeyboardMarkup([[button]]))
+    if notice.undeleted:
+        text = t("undeleted_notice", lang, id=notice.post_id, title=notice.title, channel=notice.channel,
+                 reason=plain_reason(notice.reason, lang), url=notice.undeleted_url or "—")
+        markup = None
+    else:
+        text = t("dead_notice", lang, id=notice.post_id, title=notice.title, channel=notice.channel,
+                 reason=plain_reason(notice.reason, lang))
+        button = InlineKeyboardButton(t("button_retry", lang), callback_data=callbacks.data("retry", notice.post_id))
+        markup = InlineKeyboardMarkup([[button]])
+    try:
+        await bot.send_message(notice.author_user_id, text, reply_markup=markup)
+    except TelegramError as exc:
+        log.warning("could not tell author %s about publication %s (%s): %s", notice.author_user_id, publication_id,
+                    notice.reason, exc)
+        return False
     return True

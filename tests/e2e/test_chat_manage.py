@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -206,17 +206,31 @@ async def test_the_author_is_told_when_a_publication_goes_dead_and_can_retry(app
                                  author_user_id=AUTHOR)
     await publishing.enqueue(app, created.post.id, NOW, mode="now")
     sandbox.faults.fail(403, method="sendMessage", description="Forbidden: bot was kicked from the channel chat")
-    report = await runtime.run_once_now(app, worker_id="e2e")
+    report = await runtime.run_once_now(app, worker_id="e2e")  # the worker gives up and tells the author
     assert report.worker.dead == 1
-    async with app.sessions() as session:
-        (dead,) = (await session.scalars(select(Publication).where(Publication.state == PublicationState.DEAD))).unique()
+    (notice,) = sandbox.messages(AUTHOR)
+    assert "n’a pas pu être publié sur telegram" in notice.text and "bot was kicked" in notice.text
+    assert "n’a pas le droit" in notice.text
     async with running_chat(app, sandbox, NOW) as chat:
-        assert await notify_dead(app, chat.application.bot, dead.id)
-        notice = sandbox.last_message(AUTHOR)
-        assert "n’a pas pu être publié sur telegram" in notice.text and "bot was kicked" in notice.text
-        assert "n’a pas le droit" in notice.text
         (retried,), _ = await chat.press(AUTHOR, buttons(notice)["Réessayer"], notice)
         assert "retried" in retried.text
-        assert not await notify_dead(app, chat.application.bot, dead.id)  # not dead any more: nothing to tell
+        async with app.sessions() as session:
+            (publication,) = (await session.scalars(select(Publication).where(
+                Publication.post_id == created.post.id, Publication.channel.has(name="telegram")))).unique()
+        assert not await notify_dead(app, chat.application.bot, publication.id)  # not dead any more: nothing to tell
     report = await runtime.run_once_now(app, worker_id="e2e")
     assert report.worker.sent == 1 and len(sandbox.messages(CHANNEL)) == 1
+
+
+async def test_a_delete_telegram_refuses_is_told_with_the_message_to_remove(app: App, sandbox, mastodon) -> None:
+    created = await posts.create(app, "#Therabot : un #chatbot qui écoute", now=NOW, body="<p>Étude.</p>",
+                                 author_user_id=AUTHOR)
+    await publishing.enqueue(app, created.post.id, NOW, mode="now")
+    assert (await runtime.run_once_now(app, worker_id="e2e")).worker.sent == 2
+    await posts.delete(app, created.post.id, now=NOW)
+    later = NOW + timedelta(hours=49)  # past Telegram's 48 h window for deleteMessage
+    report = await runtime.run_once_now(app, worker_id="e2e", clock=lambda: later)
+    assert report.worker.deleted == 1 and statuses(mastodon) == []  # Mastodon deletes
+    (notice,) = sandbox.messages(AUTHOR)
+    assert "n’a pas pu être retiré de telegram" in notice.text and "t.me" in notice.text
+    assert buttons(notice) == {}
