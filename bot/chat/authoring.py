@@ -27,6 +27,7 @@ from bot.chat import callbacks
 from bot.chat.access import allowed, language, now, reply
 from bot.chat.context import RelaisContext
 from bot.errors import RelaisError
+from bot.format import TelegramRender
 from bot.i18n import t
 from bot.services import posts, publishing
 from bot.services.dates import DateProblem, parse_when
@@ -121,15 +122,13 @@ async def send_previews(message: Message, context: RelaisContext, post_id: int, 
         await message.reply_text(t("preview_header", lang, channel=preview.channel, platform=preview.platform,
                                    length=preview.length, limit=preview.limit))
         render = preview.render
-        if preview.platform == "telegram":
-            photo = getattr(render, "photo", None)
-            if photo:
-                await message.reply_photo(photo, caption=render.text, parse_mode="HTML")  # type: ignore[union-attr]
-            else:
-                await message.reply_text(render.text, parse_mode="HTML")  # type: ignore[union-attr]
-        else:
-            warning = getattr(render, "spoiler_text", "")
-            await message.reply_text((f"⚠ {warning}\n\n" if warning else "") + getattr(render, "status", ""))
+        if isinstance(render, TelegramRender) and render.photo:
+            await message.reply_photo(render.photo, caption=render.text, parse_mode=render.parse_mode)
+        elif isinstance(render, TelegramRender):
+            await message.reply_text(render.text, parse_mode=render.parse_mode)
+        else:  # Mastodon: plain text, its content warning first, as a reader unfolds it
+            warning = f"⚠ {render.spoiler_text}\n\n" if render.spoiler_text else ""
+            await message.reply_text(warning + render.status)
 
 
 def endings_keyboard(post_id: int, lang: str | None) -> InlineKeyboardMarkup:
@@ -160,6 +159,9 @@ async def _outcome_line(outcomes: publishing.PostOutcomes, context: RelaisContex
 async def chosen(update: Update, context: RelaisContext) -> int:
     query = update.callback_query
     assert query is not None
+    if await allowed(update, context) is None:  # rights taken back during the conversation
+        _forget(context)
+        return END
     lang, button = language(update), callbacks.parse(query.data)
     draft = _draft(context)
     if button is None or button.verb not in ENDINGS or button.post_id != draft.get("post_id"):
@@ -194,6 +196,9 @@ def date_problem(problem: DateProblem, lang: str | None, wall: Any, zone: str) -
 
 async def got_when(update: Update, context: RelaisContext) -> int:
     assert update.effective_message is not None
+    if await allowed(update, context) is None:
+        _forget(context)
+        return END
     lang, app = language(update), context.app
     parsed = parse_when(update.effective_message.text or "", now=now(context), zone=app.settings.tz)
     if parsed.at is None:

@@ -25,7 +25,7 @@ from bot.ingest.service import ImportReport
 from bot.services import feeds, posts, publishing
 from bot.services.dates import parse_when
 from bot.services.publishing import Outcome
-from bot.services.queue_moves import Direction, move
+from bot.services.queue_moves import Direction, enqueue_or_move, move
 
 LISTED = 20  # posts or queue entries shown per message
 PROGRESS_EVERY = 1.0  # seconds between two edits of the /import progress message (Telegram: ~1 msg/s per chat)
@@ -96,12 +96,9 @@ async def schedule(update: Update, context: RelaisContext) -> None:
 
 async def _enqueue_or_move(update: Update, context: RelaisContext, post_id: int, mode: publishing.Mode,
                            at: datetime | None = None) -> None:
-    """Queue a post; one that is already queued is moved instead (same mode)."""
-    lang, app = language(update), context.app
+    lang = language(update)
     try:
-        outcomes = await publishing.enqueue(app, post_id, now(context), mode=mode, at=at)
-        if any(c.outcome is Outcome.ALREADY_QUEUED for c in outcomes.channels):
-            outcomes = await publishing.reschedule(app, post_id, now(context), mode=mode, at=at)
+        outcomes = await enqueue_or_move(context.app, post_id, now(context), mode=mode, at=at)
     except RelaisError as exc:
         return await reply(update, t("command_failed", lang, reason=str(exc)))
     await reply(update, _outcomes(context, outcomes, lang))

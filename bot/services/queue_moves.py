@@ -1,4 +1,4 @@
-"""Move a post one place up or down its channels' queues: it swaps due times with its neighbour.
+"""Move a post one place up or down its channels' queues (it swaps due times with its neighbour), or to a mode.
 
 The slots stay where they are; only which post takes which slot changes, on every channel
 where the post waits. Only pending publications that are not claimed and not overdue take
@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 
+from bot.publish.queue import Mode
+from bot.services import publishing
 from bot.services.context import Services
 from bot.store import repository
 from bot.store.models import Channel, Publication, PublicationState
@@ -66,3 +68,12 @@ async def move(app: Services, post_id: int, direction: Direction, now: datetime)
             swaps.append(Swap(name, theirs.post_id, mine.due_at))
         await session.flush()
         return swaps
+
+
+async def enqueue_or_move(app: Services, post_id: int, now: datetime, *, mode: Mode,
+                          at: datetime | None = None) -> publishing.PostOutcomes:
+    """Queue a post by ``mode``; where it already waits, move it there instead ("publish now" on a queued post)."""
+    outcomes = await publishing.enqueue(app, post_id, now, mode=mode, at=at)
+    if any(c.outcome is publishing.Outcome.ALREADY_QUEUED for c in outcomes.channels):
+        return await publishing.reschedule(app, post_id, now, mode=mode, at=at)
+    return outcomes

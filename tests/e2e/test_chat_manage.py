@@ -145,6 +145,8 @@ async def test_every_author_command(app: App, sandbox, mastodon) -> None:
                                   .values(state=PublicationState.DEAD, last_error="Telegram: Forbidden"))
         (retried,) = await chat.say(AUTHOR, f"/retry {second}")
         assert "retried" in retried.text
+        (moved,) = await chat.say(AUTHOR, f"/publish {second}")  # already waiting: moved to now, not refused
+        assert "telegram: moved" in moved.text.replace("\u00a0", "")
         (usage,) = await chat.say(AUTHOR, "/publish")
         assert usage.text.startswith("Usage")
     async with app.sessions() as session:
