@@ -99,6 +99,7 @@ def build_chat_application(app: App) -> Application[Any, Any, Any, Any, Any, Any
 
     from bot.chat.application import add_handlers
     from bot.chat.context import CONTEXT_TYPES
+    from bot.chat.persistence import DatabasePersistence
 
     async def bind(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         application.bot_data.app = app
@@ -112,6 +113,7 @@ def build_chat_application(app: App) -> Application[Any, Any, Any, Any, Any, Any
         .token(settings.require_telegram_token().get_secret_value())
         .base_url(settings.telegram.api_base_url)
         .context_types(CONTEXT_TYPES)
+        .persistence(DatabasePersistence(app.sessions))  # a /new draft survives a restart
         .post_init(bind)
         .post_shutdown(release)
         .build()

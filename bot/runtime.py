@@ -18,7 +18,7 @@ import os
 import random
 import signal
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
@@ -34,7 +34,7 @@ from bot.ingest import service as ingest
 from bot.publish import queue
 from bot.publish.classify import scrub
 from bot.publish.mastodon import MediaFetcher, fetch_media
-from bot.publish.outbox import RetryPolicy
+from bot.publish.outbox import PUBLICATIONS, RetryPolicy
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
 from bot.publish.targets import DeliveryTarget, MastodonTarget, Sent, Target, build_targets
 from bot.publish.worker import Deliveries, RenderPublication, WorkerReport, run_once
@@ -156,6 +156,7 @@ class Publishing:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     telegram: TelegramLink | None = None
     deliveries: Deliveries | None = None  # reader notifications, when a Telegram publisher exists
+    notify_dead: Callable[[int], Awaitable[object]] | None = None  # tells the author (bot.chat.notify)
     render: RenderPublication = field(init=False)
 
     def __post_init__(self) -> None:
@@ -194,6 +195,9 @@ class Publishing:
                     render=self.render, limit=self.batch, stale_after=self.stale_after, deliveries=deliveries,
                 )
                 passes.append(report)
+                for error in report.errors:
+                    if self.notify_dead and not error.retrying and error.kind == PUBLICATIONS.name:
+                        await self.notify_dead(error.publication_id)
                 if report.claimed < self.batch:
                     return combine(passes)
                 when = max(when, self.clock())  # a long backlog: record sent_at as it goes
@@ -238,9 +242,14 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
     targets = build_targets(settings, link, telegram_limits=limits, mastodon_limits=MastodonLimits(),
                             media_fetcher=media_fetcher)
     deliveries = Deliveries(DeliveryTarget(link, limits), render_notification) if link is not None else None
+    notify = None
+    if link is not None:
+        from bot.chat.notify import notify_dead
+
+        notify = partial(notify_dead, app, link.publisher.bot)
     return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock,
                       stale_after=timedelta(seconds=settings.schedule.claim_timeout_seconds),
-                      telegram=link, deliveries=deliveries)
+                      telegram=link, deliveries=deliveries, notify_dead=notify)
 
 
 async def poll_feeds(app: App, feeds: list[FeedSettings], now: datetime) -> list[ingest.ImportReport]:

@@ -126,6 +126,7 @@ class Post(Base):
     published_at_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     scheduled_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    author_user_id: Mapped[int | None] = mapped_column(BigInteger)  # who wrote it in the chat: told when it fails
 
     post_tags: Mapped[list[PostTag]] = relationship(
         order_by=PostTag.position, cascade="all, delete-orphan", lazy="selectin"
@@ -291,3 +292,19 @@ class FeedSource(Base):
     # sha256 of the last imported bytes: the same bytes again are a local "304".
     content_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatState(Base):
+    """What the chat Application persists (PTB persistence, bot/chat/persistence.py), as JSON.
+
+    ``kind`` is "conversation" (``name`` = the ConversationHandler's name, ``key`` = its key),
+    "user" or "chat" (``key`` = the id). The database is the only copy: no pickle file.
+    """
+
+    __tablename__ = "chat_state"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
