@@ -50,6 +50,7 @@ COMMANDS: dict[str, Lazy] = {
     "render": Lazy("bot.cli.render", "render",
                    "Show what each channel would publish: text, measured length and limit. Sends nothing."),
     "run": Lazy("bot.cli.run", "run", "Run Relais: receive Telegram updates, wake the scheduler, publish due posts."),
+    "status": Lazy("bot.cli.status", "show_status", "Queue depth, counts by state, last success per platform, failing feeds."),
     "demo": Lazy("bot.cli.demo", "demo", "Show Relais working end to end, on this machine only, with no account anywhere.",
                  help_attribute="HELP"),
 }
