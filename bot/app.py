@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.metrics import Metrics
 from bot.publish import queue
 from bot.settings import Settings
 from bot.store import db
@@ -29,6 +30,7 @@ class App:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    metrics: Metrics = field(default_factory=Metrics)  # this app's own registry (bot.metrics)
 
     @property
     def enqueue(self) -> Callable[[AsyncSession, Post, datetime], Awaitable[list[Publication]]]:

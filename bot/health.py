@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -34,24 +34,28 @@ DATABASE_TIMEOUT = 2.0  # seconds for SELECT 1: below Docker's 5 s health-check 
 
 
 class Observed(Services, Protocol):
-    """What the endpoints read: the app's engine (SELECT 1) and sessions (the snapshot)."""
+    """What the endpoints read: the app's engine (SELECT 1), sessions (the snapshot) and metrics."""
 
     @property
     def engine(self) -> AsyncEngine: ...
+
+    @property
+    def metrics(self) -> Metrics: ...
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def health_app(app: Observed, metrics: Metrics, *, clock: Clock = _now) -> web.Application:
+def health_app(app: Observed, *, clock: Clock = _now, database_timeout: float = DATABASE_TIMEOUT) -> web.Application:
     """The aiohttp application answering the three endpoints for ``app``."""
+    metrics = app.metrics
 
     async def healthz(_request: web.Request) -> web.Response:
         return web.json_response({"alive": True})
 
     async def readyz(_request: web.Request) -> web.Response:
-        reason = await status_service.database_reachable(app.engine, DATABASE_TIMEOUT)
+        reason = await status_service.database_reachable(app.engine, database_timeout)
         if reason is None:
             try:
                 snapshot = await status_service.status(app, clock())
@@ -63,7 +67,7 @@ def health_app(app: Observed, metrics: Metrics, *, clock: Clock = _now) -> web.A
         return web.json_response({"ready": True, "database": "ok", "platforms": platforms})
 
     async def metrics_endpoint(_request: web.Request) -> web.Response:
-        up = await status_service.database_reachable(app.engine, DATABASE_TIMEOUT) is None
+        up = await status_service.database_reachable(app.engine, database_timeout) is None
         if up:
             metrics.set_status(await status_service.status(app, clock()))
         metrics.database_up.set(1 if up else 0)  # gauges keep their last values while it is down
@@ -77,10 +81,10 @@ def health_app(app: Observed, metrics: Metrics, *, clock: Clock = _now) -> web.A
 
 
 @asynccontextmanager
-async def serve_health(app: Observed, metrics: Metrics, *, listen: str, port: int,
-                       clock: Clock = _now) -> AsyncIterator[str]:
+async def serve_health(app: Observed, *, listen: str, port: int, clock: Clock = _now,
+                       database_timeout: float = DATABASE_TIMEOUT) -> AsyncIterator[str]:
     """Serve the endpoints until the block exits; yields the base URL (port 0: any free port)."""
-    runner = web.AppRunner(health_app(app, metrics, clock=clock), access_log=None)
+    runner = web.AppRunner(health_app(app, clock=clock, database_timeout=database_timeout), access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, listen, port)
@@ -97,3 +101,21 @@ async def serve_health(app: Observed, metrics: Metrics, *, listen: str, port: in
         yield url
     finally:
         await runner.cleanup()
+
+
+async def start_health(stack: AsyncExitStack, app: Observed) -> str | None:
+    """`relais run`'s one call: serve the endpoints per ``[health]`` until ``stack`` closes.
+
+    Returns the base URL, or None when ``[health] enabled = false`` or the port is taken.
+    A taken port is logged as an error and Relais publishes on without the endpoints: they
+    watch the work, they must never stop it (the image's HEALTHCHECK then reports unhealthy).
+    Stopping is the stack's job: the listener closes last, after the workers have stopped.
+    """
+    health = app.settings.health
+    if not health.enabled:
+        return None
+    try:
+        return await stack.enter_async_context(serve_health(app, listen=health.listen, port=health.port))
+    except ConfigError as exc:
+        log.error("%s; running without them", exc)
+        return None

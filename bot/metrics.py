@@ -10,11 +10,13 @@ exactly what the database says at that moment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from bot.services.status import Status
+if TYPE_CHECKING:
+    from bot.services.status import Status
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Seconds from the call to the platform's answer: Telegram answers in ~0.1-1 s, a Mastodon
@@ -61,6 +63,18 @@ class Metrics:
 
     def count_feed_error(self, feed: str) -> None:
         self.feed_errors.labels(feed).inc()
+
+    def send_finished(self, platform: str, channel: str, seconds: float, *, failure: BaseException | None = None,
+                      retrying: bool = False, kind: str = "publications") -> None:
+        """The worker's one call per send: latency by outcome, a 429 counted, a retry counted."""
+        from bot.publish.classify import is_rate_limited  # the one place errors are classified
+
+        outcome = "sent" if failure is None else "retry" if retrying else "dead"
+        self.observe_send(platform, channel, seconds, outcome)
+        if failure is not None and is_rate_limited(failure):
+            self.count_429(platform)
+        if failure is not None and retrying:
+            self.count_retry(kind)
 
     def set_status(self, status: Status) -> None:
         """Replace every gauge by the snapshot's figures (label sets gone from the database go too)."""

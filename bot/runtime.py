@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from bot.app import App
 from bot.errors import ConfigError, PublishError
 from bot.format import Article, Profile, render_mastodon, render_telegram
+from bot.health import start_health
 from bot.ingest import service as ingest
 from bot.publish import queue
 from bot.publish.classify import scrub
@@ -134,7 +135,7 @@ class Publishing:
                 report = await run_once(
                     self.app.sessions, when, worker_id=self.worker_id, publishers=self.targets,
                     render=self.render, limit=self.batch,
-                    stale_after=self.stale_after,
+                    stale_after=self.stale_after, metrics=self.app.metrics,
                 )
                 passes.append(report)
                 if report.claimed < self.batch:
@@ -183,8 +184,11 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
 
 async def poll_feeds(app: App, feeds: list[FeedSettings], now: datetime) -> list[ingest.ImportReport]:
     """Poll the feeds whose next poll time has come (a failing feed's backoff is honoured)."""
-    return await ingest.poll_due(app, feeds, now=now, enqueue=app.enqueue,
-                                 default_language=app.settings.default_language)
+    reports = await ingest.poll_due(app, feeds, now=now, enqueue=app.enqueue,
+                                    default_language=app.settings.default_language)
+    for failed in (r for r in reports if r.error):
+        app.metrics.count_feed_error(failed.source)
+    return reports
 
 
 async def poll_feed(app: App, feed: FeedSettings, now: datetime) -> list[ingest.ImportReport]:
@@ -247,6 +251,7 @@ async def run_forever(app: App, *, role: Role, stop: asyncio.Event, worker_id: s
     """Run until ``stop`` is set; release everything in order."""
     settings = app.settings
     async with AsyncExitStack() as stack:
+        await start_health(stack, app)  # first in, last out: answers until everything else stopped
         if role in (Role.ALL, Role.UPDATES):
             settings.require_telegram_token()
             await _start_updates(stack, app)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +25,9 @@ from bot.publish.classify import classify, is_already_done, scrub
 from bot.publish.outbox import DEFAULT_POLICY, RetryPolicy
 from bot.publish.targets import Job, Target
 from bot.store.models import Publication, PublicationState
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,7 @@ class _Pass:
     rng: random.Random | None
     tally: _Tally
     worker_id: str
+    metrics: Metrics | None = None
     started: set[int] = field(default_factory=set)  # handed to a platform: outcome may be unknown
 
     async def _render(self, target: Target, publication: Publication) -> Any:
@@ -89,6 +94,7 @@ class _Pass:
     async def send(self, publication: Publication) -> None:
         job, target = Job.of(publication), self.targets[publication.channel.name]
         self.started.add(job.publication_id)
+        began = time.monotonic()
         try:
             sent = await target.send(job, await self._render(target, publication), self.now)
         except Exception as exc:
@@ -97,6 +103,7 @@ class _Pass:
                 state = await outbox.fail(session, job.publication_id, error, self.now, policy=self.policy,
                                           rng=self.rng, worker_id=self.worker_id)
             retrying = state == PublicationState.RETRY
+            self._measure(publication, began, exc, retrying)
             if state is not None:  # None: another worker recovered the row meanwhile
                 self.tally.add("retried" if retrying else "dead")
             self._error(job, "send", str(error), retrying)
@@ -104,6 +111,13 @@ class _Pass:
         # The platform has answered: record it even if shutdown cancels us meanwhile.
         await asyncio.shield(self._complete(job, sent))
         self.tally.add("sent")
+        self._measure(publication, began)
+
+    def _measure(self, publication: Publication, began: float, failure: Exception | None = None,
+                 retrying: bool = False) -> None:
+        if self.metrics is not None:
+            self.metrics.send_finished(str(publication.channel.platform), publication.channel.name,
+                                       time.monotonic() - began, failure=failure, retrying=retrying)
 
     async def _complete(self, job: Job, sent: Any) -> None:
         async with self.sessions.begin() as session:
@@ -165,10 +179,10 @@ class _Pass:
 async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *, worker_id: str,
                    publishers: Mapping[str, Target], render: Render, limit: int = 50,
                    stale_after: timedelta = timedelta(minutes=10), policy: RetryPolicy = DEFAULT_POLICY,
-                   rng: random.Random | None = None) -> WorkerReport:
+                   rng: random.Random | None = None, metrics: Metrics | None = None) -> WorkerReport:
     """Publish what is due at ``now`` on the channels in ``publishers``, then edits and deletes."""
     tally = _Tally()
-    work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id)
+    work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, metrics)
     async with sessions.begin() as session:
         tally.counts["recovered"] = await outbox.recover_stale(session, now, stale_after)
         tally.counts["withdrawn"] = await outbox.withdraw_unsent(session, now)
