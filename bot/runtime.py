@@ -22,23 +22,22 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
 from urllib.parse import urlsplit
 
-from bot.app import App
+from bot.app import App, build_chat_application, make_render
 from bot.errors import ConfigError, PublishError
-from bot.format import Article, Profile, render_mastodon, render_telegram
 from bot.health import start_health
 from bot.ingest import service as ingest
 from bot.publish import queue
 from bot.publish.classify import scrub
 from bot.publish.mastodon import MediaFetcher, fetch_media
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
-from bot.publish.targets import MastodonTarget, Target, build_targets
+from bot.publish.render import Render
+from bot.publish.targets import Target, build_targets
 from bot.publish.worker import WorkerReport, run_once
 from bot.schedule.scheduler import build_scheduler, in_transaction
 from bot.settings import FeedSettings, Settings
-from bot.store.models import Platform, Publication
+from bot.store.models import Publication
 
 log = logging.getLogger(__name__)
 
@@ -77,31 +76,6 @@ async def telegram_reachable(settings: Settings) -> AsyncIterator[None]:
         raise PublishError(f"Telegram Bot API at {base} is unavailable: {scrub(str(exc))}") from None
 
 
-def make_render(settings: Settings, targets: dict[str, Target]) -> Callable[[Publication], Any]:
-    """publication → the formatter's render for its channel's profile (and live instance limits)."""
-    profiles = {
-        channel.name: Profile.from_settings(channel.platform, settings.profile_for(channel),
-                                            visibility=channel.visibility)
-        for channel in settings.channels
-    }
-
-    def render(publication: Publication) -> Any:
-        name = publication.channel.name
-        profile = profiles[name]
-        article = Article.from_post(publication.post)
-        if publication.channel.platform is Platform.TELEGRAM:
-            return render_telegram(article, profile)
-        target = targets.get(name)
-        limits = target.publisher.limits if isinstance(target, MastodonTarget) else None
-        if limits is None:
-            return render_mastodon(article, profile)
-        return render_mastodon(
-            article, profile, max_characters=limits.max_characters, url_length=limits.characters_reserved_per_url
-        )
-
-    return render
-
-
 @dataclass
 class Publishing:
     """The publishers for every enabled channel and the sweep that drives them."""
@@ -113,7 +87,7 @@ class Publishing:
     batch: int = 50
     stale_after: timedelta = timedelta(minutes=10)  # claims older than this are a dead worker's
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    render: Callable[[Publication], Any] = field(init=False)
+    render: Callable[[Publication], Render] = field(init=False)
 
     def __post_init__(self) -> None:
         self.render = make_render(self.app.settings, self.targets)  # profiles built once, not per pass
@@ -219,13 +193,16 @@ async def run_once_now(app: App, *, worker_id: str | None = None, clock: Clock =
 
 async def _start_updates(stack: AsyncExitStack, app: App) -> None:
     """Receive Telegram updates (long polling, or a webhook with secret-token checks)."""
-    from bot.chat.application import build_application
-
     settings = app.settings
-    application = build_application(app)
+    application = build_chat_application(app)
     async with telegram_reachable(settings):
         await application.initialize()
+    # run_polling/run_webhook would call these hooks; this process drives the lifecycle itself.
+    if application.post_shutdown is not None:
+        stack.push_async_callback(application.post_shutdown, application)
     stack.push_async_callback(application.shutdown)
+    if application.post_init is not None:
+        await application.post_init(application)
     await application.start()
     stack.push_async_callback(application.stop)
     updater = application.updater

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pydantic import SecretStr
 
 from bot import runtime
-from bot.sandbox.samples import numbered_article as article
+from bot.samples import numbered_article as article
 from bot.store import repository
 from tests.conftest import CHANNEL, loopback_http
 from tests.e2e.conftest import statuses
