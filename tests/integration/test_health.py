@@ -98,7 +98,7 @@ async def test_readyz_503_when_the_database_does_not_answer_in_time(hanging_serv
 
 async def queue_three(sessions: async_sessionmaker[AsyncSession], now: datetime = NOW) -> None:
     """One sent on Telegram an hour ago, one retrying on Mastodon due 10 minutes ago, one due tomorrow."""
-    from bot.sandbox.samples import numbered_article
+    from bot.samples import numbered_article
     from bot.store import repository
 
     async with sessions.begin() as session:
