@@ -55,7 +55,7 @@ def render_telegram(article: Article, profile: Profile) -> TelegramRender:
     platform_limit = TELEGRAM_CAPTION_LIMIT if photo else TELEGRAM_TEXT_LIMIT
     limit = min(platform_limit, profile.max_length or platform_limit)
     label = t("read_more", article.language) if link else ""
-    parts = Parts.build(article, profile, link_label=label, limit=limit, measure=utf16_length)
+    parts = Parts.build(article, profile, link_label=label)
     chosen, length = fit(parts, limit, utf16_length, lambda p: _plain(p, link))
     text = SEPARATOR.join(_sections(chosen, link))
     follow_tags = tuple(h.display for h in parts.hashtags)
