@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -43,20 +43,13 @@ async def scrape(client: httpx.AsyncClient) -> Samples:
     return parse(response.text)
 
 
-async def until(check: Callable[[], object], *, attempts: int = 600) -> None:
-    for _ in range(attempts):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition never met")
-
-
-async def healthz(client: httpx.AsyncClient) -> httpx.Response:
-    """GET /healthz once the listener is up (the run starts it first, in its own task)."""
-    for _ in range(200):
+async def healthz(client: httpx.AsyncClient, process: asyncio.subprocess.Process | None = None) -> httpx.Response:
+    """GET /healthz once the listener is up (a bound for a stuck start, not a timing: a loaded machine waits)."""
+    for _ in range(2400):
         try:
             return await client.get("/healthz")
         except httpx.ConnectError:
+            assert process is None or process.returncode is None, "relais run exited before serving"
             await asyncio.sleep(0.05)
     raise AssertionError("/healthz never answered")
 
@@ -93,7 +86,7 @@ async def test_metrics_move_as_publications_are_sent_and_rate_limited(e2e_settin
             assert value(before, "relais_publications", channel="telegram", state="sent") == 0
 
             await queue_now(app, [31])
-            for _ in range(600):  # until the worker has recorded both outcomes (the gauges read the database)
+            for _ in range(2400):  # until the worker has recorded both outcomes (the gauges read the database)
                 after = await scrape(client)
                 if (value(after, "relais_publications", channel="telegram", state="sent"),
                         value(after, "relais_publications", channel="mastodon", state="retry")) == (1, 1):
@@ -156,9 +149,9 @@ async def test_a_real_relais_run_process_answers_the_health_checks(e2e_config, e
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{unused_tcp_port}") as client:
-            assert (await healthz(client)).status_code == 200  # what the Docker image's HEALTHCHECK asks
+            assert (await healthz(client, process)).status_code == 200  # what the Docker image's HEALTHCHECK asks
             assert (await client.get("/readyz")).status_code == 200
-            for _ in range(600):
+            for _ in range(2400):
                 samples = await scrape(client)
                 if value(samples, "relais_publications", channel="mastodon", state="sent") == 1:
                     break
