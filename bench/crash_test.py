@@ -473,7 +473,8 @@ def run_sabotaged_worker(mode: str, relais_args: list[str]) -> None:
     elif mode == "sent-first":
         async def send_after_marking(self: Any, publication: Any) -> None:
             job, target = targets.Job.of(publication), self.targets[publication.channel.name]
-            await self._complete(job, SimpleNamespace(remote_id="?", remote_url=None))
+            await self._complete(outbox.PUBLICATIONS, job.publication_id, SimpleNamespace(remote_id="?"),
+                                 remote_url=None, sent_version=job.content_version)
             await target.send(job, await self._render(target, publication), self.now)
             self.tally.add("sent")
 
