@@ -58,14 +58,14 @@ class Metrics:
         self.rate_limited.labels(platform).inc()
 
     def count_retry(self, kind: str) -> None:
-        """``kind``: publications or deliveries (the outbox kind's name)."""
+        """``kind``: publication or delivery (the outbox kind's name, bot.publish.outbox.Kind)."""
         self.retries.labels(kind).inc()
 
     def count_feed_error(self, feed: str) -> None:
         self.feed_errors.labels(feed).inc()
 
     def send_finished(self, platform: str, channel: str, seconds: float, *, failure: BaseException | None = None,
-                      retrying: bool = False, kind: str = "publications") -> None:
+                      retrying: bool = False, kind: str = "publication") -> None:
         """The worker's one call per send: latency by outcome, a 429 counted, a retry counted."""
         from bot.publish.classify import is_rate_limited  # the one place errors are classified
 

@@ -101,7 +101,7 @@ async def test_metrics_move_as_publications_are_sent_and_rate_limited(e2e_settin
     assert value(after, "relais_queue_depth", queue="telegram") == 0
     assert value(after, "relais_queue_depth", queue="mastodon") == 1  # waits for the instance's reset
     assert value(after, "relais_rate_limited_total", platform="mastodon") == 1
-    assert value(after, "relais_retries_total", kind="publications") == 1
+    assert value(after, "relais_retries_total", kind="publication") == 1
     assert value(after, "relais_send_seconds_count", platform="telegram", channel="telegram", outcome="sent") == 1
     assert value(after, "relais_send_seconds_count", platform="mastodon", channel="mastodon", outcome="retry") == 1
     assert value(after, "relais_send_seconds_count", platform="mastodon", channel="mastodon", outcome="sent") == 0

@@ -144,13 +144,13 @@ def test_two_apps_count_apart() -> None:
     first, second = Metrics(), Metrics()
     first.observe_send("telegram", "esante", 0.2, "sent")
     first.count_feed_error("blog")
-    second.count_retry("deliveries")
+    second.count_retry("delivery")
     one, two = parse(first.exposition().decode()), parse(second.exposition().decode())
     assert value(one, "relais_send_seconds_count", platform="telegram", channel="esante", outcome="sent") == 1
     assert value(one, "relais_feed_fetch_errors_total", feed="blog") == 1
     assert value(two, "relais_feed_fetch_errors_total", feed="blog") == 0
-    assert value(two, "relais_retries_total", kind="deliveries") == 1
-    assert value(one, "relais_retries_total", kind="deliveries") == 0
+    assert value(two, "relais_retries_total", kind="delivery") == 1
+    assert value(one, "relais_retries_total", kind="delivery") == 0
 
 
 def test_a_taken_port_is_a_clear_error(unused_tcp_port: int) -> None:
