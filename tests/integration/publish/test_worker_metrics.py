@@ -4,37 +4,19 @@ notifications each timed under their outcome, the retry counted, against the Tel
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 
 import pytest
-import telegram
+import test_worker_deliveries as deliveries_tests
 from publish_support import NOW, make_delivery, make_post, make_subscriber
-from telegram.request import HTTPXRequest
 
-from bot.format import Article, Profile, render_telegram
 from bot.metrics import Metrics
 from bot.publish.targets import DeliveryTarget
-from bot.publish.telegram import TelegramPublisher
 from bot.publish.worker import Deliveries, run_once
-from bot.sandbox import TelegramSandbox
-from bot.settings import load_settings
-from bot.store.models import Delivery
 from tests.e2e.test_run_health import parse, value
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
-
-@pytest.fixture
-async def publisher(sandbox: TelegramSandbox) -> AsyncIterator[TelegramPublisher]:
-    settings = load_settings(env={"RELAIS_TELEGRAM__TOKEN": sandbox.token,
-                                  "RELAIS_TELEGRAM__API_BASE_URL": sandbox.base_url})
-    bot = telegram.Bot(sandbox.token, base_url=settings.telegram.api_base_url, request=HTTPXRequest(read_timeout=2))
-    async with TelegramPublisher.from_settings(settings, bot=bot) as running:
-        yield running
-
-
-def notification(delivery: Delivery):
-    return render_telegram(Article.from_post(delivery.post), Profile(platform="telegram"))
+publisher = deliveries_tests.publisher  # the same fixture: PTB on the sandbox
+notification = deliveries_tests.notification
 
 
 async def test_each_notification_is_timed_under_its_outcome(sessions, sandbox, publisher) -> None:
