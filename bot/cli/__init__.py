@@ -38,7 +38,7 @@ class Lazy:
 
 
 COMMANDS: dict[str, Lazy] = {
-    "db": Lazy("bot.cli.db", "app", "Database schema: create or upgrade the tables."),
+    "db": Lazy("bot.cli.db", "app", "Database: create or upgrade the tables, back it up."),
     "config": Lazy("bot.cli.config", "app", "Configuration: check it and show what is in effect."),
     "post": Lazy("bot.cli.post", "app", "Posts in the content store: add, edit, list, show, delete."),
     "authors": Lazy("bot.cli.authors", "app", "Authors and admins: grant, revoke, list."),

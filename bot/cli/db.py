@@ -9,7 +9,7 @@ import typer
 from bot.cli.common import console, run, settings
 from bot.store import db
 
-app = typer.Typer(help="Database schema: create or upgrade the tables.", no_args_is_help=True)
+app = typer.Typer(help="Database: create or upgrade the tables, back it up.", no_args_is_help=True)
 
 
 @app.command("upgrade")
