@@ -10,13 +10,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.metrics import Metrics
 from bot.publish import queue
 from bot.settings import Settings
 from bot.store import db
@@ -38,6 +39,7 @@ class App:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    metrics: Metrics = field(default_factory=Metrics)  # this app's own registry (bot.metrics)
 
     @property
     def enqueue(self) -> Callable[[AsyncSession, Post, datetime], Awaitable[list[Publication]]]:

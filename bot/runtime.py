@@ -30,6 +30,7 @@ from bot.app import App, build_chat_application, make_render
 from bot.errors import ConfigError, PublishError
 from bot.format import Article, Profile, render_telegram
 from bot.format.model import TelegramRender
+from bot.health import start_health
 from bot.ingest import service as ingest
 from bot.publish import queue
 from bot.publish.classify import scrub
@@ -193,6 +194,7 @@ class Publishing:
                 report = await run_once(
                     self.app.sessions, when, worker_id=self.worker_id, publishers=targets,
                     render=self.render, limit=self.batch, stale_after=self.stale_after, deliveries=deliveries,
+                    metrics=self.app.metrics,
                 )
                 passes.append(report)
                 for error in report.errors:
@@ -258,7 +260,10 @@ async def poll_feeds(app: App, feeds: list[FeedSettings], now: datetime) -> list
     async def enqueue(session: AsyncSession, post: Post, when: datetime) -> None:
         await app.enqueue(session, post, when)  # ingest wants no result back
 
-    return await ingest.poll_due(app, feeds, now=now, enqueue=enqueue, default_language=app.settings.default_language)
+    reports = await ingest.poll_due(app, feeds, now=now, enqueue=enqueue, default_language=app.settings.default_language)
+    for failed in (r for r in reports if r.error):
+        app.metrics.count_feed_error(failed.source)
+    return reports
 
 
 async def poll_feed(app: App, feed: FeedSettings, now: datetime) -> list[ingest.ImportReport]:
@@ -330,6 +335,7 @@ async def run_forever(app: App, *, role: Role, stop: asyncio.Event, worker_id: s
     """Run until ``stop`` is set; release everything in order."""
     settings = app.settings
     async with AsyncExitStack() as stack:
+        await start_health(stack, app)  # first in, last out: answers until everything else stopped
         if role in (Role.ALL, Role.UPDATES):
             settings.require_telegram_token()
             await _start_updates(stack, app)

@@ -59,6 +59,21 @@ def classify(exc: BaseException, *, ratelimit_reset_in: float | None = None) -> 
     return RetryableError(scrub(f"unexpected {type(exc).__name__}: {exc}"))
 
 
+def is_rate_limited(exc: BaseException) -> bool:
+    """A 429 from either platform, raw or already classified by a publisher (raised while handling it).
+
+    Counted apart in the metrics: a steady stream of them means another program shares the token.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (telegram_errors.RetryAfter, mastodon_errors.MastodonRatelimitError)):
+            return True
+        if isinstance(seen, mastodon_errors.MastodonAPIError) and _status_of(seen) == 429:
+            return True
+        seen = seen.__cause__ or seen.__context__  # `raise … from None` still keeps the context
+    return False
+
+
 def is_already_done(exc: BaseException) -> bool:
     """True when an edit/delete failed only because its effect is already in place."""
     if isinstance(exc, telegram_errors.BadRequest):

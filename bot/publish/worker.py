@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,10 +28,14 @@ from bot.publish.outbox import DEFAULT_POLICY, DELIVERIES, PUBLICATIONS, Kind, R
 from bot.publish.targets import DeliveryJob, DeliveryTarget, Job, Render, Sent, Target
 from bot.store.models import Delivery, Publication
 
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 RenderPublication = Callable[[Publication], Render]
 RenderDelivery = Callable[[Delivery], TelegramRender]
+READERS = "readers"  # the channel label of reader notifications in the metrics
 TOO_OLD_TO_DELETE = "the platform no longer allows deleting this message (Telegram: after 48 h); remove it by hand"
 
 
@@ -89,6 +94,7 @@ class _Pass:
     tally: _Tally
     worker_id: str
     deliveries: Deliveries | None = None
+    metrics: Metrics | None = None
     started: set[int] = field(default_factory=set)  # handed to a platform: outcome may be unknown
 
     async def _render(self, target: Target, publication: Publication) -> Render:
@@ -115,30 +121,42 @@ class _Pass:
     async def send(self, publication: Publication) -> None:
         job, target = Job.of(publication), self.targets[publication.channel.name]
         self.started.add(job.publication_id)
+        began = time.monotonic()
         try:
             sent = await target.send(job, await self._render(target, publication), self.now)
         except Exception as exc:
             error, retrying = await self._failed(PUBLICATIONS, job.publication_id, exc)
+            self._measure(str(publication.channel.platform), job.channel, began, exc, retrying)
             self._error(ItemError(job.publication_id, job.channel, "send", str(error), retrying))
             return
         # The platform has answered: record it even if shutdown cancels us meanwhile.
         await asyncio.shield(self._complete(PUBLICATIONS, job.publication_id, sent, remote_url=sent.remote_url,
                                             sent_version=job.content_version))
         self.tally.add("sent")
+        self._measure(str(publication.channel.platform), job.channel, began)
+
+    def _measure(self, platform: str, channel: str, began: float, failure: Exception | None = None,
+                 retrying: bool = False, kind: Kind = PUBLICATIONS) -> None:
+        if self.metrics is not None:
+            self.metrics.send_finished(platform, channel, time.monotonic() - began, failure=failure,
+                                       retrying=retrying, kind=kind.name)
 
     async def deliver(self, delivery: Delivery) -> None:
         assert self.deliveries is not None
         job = DeliveryJob.of(delivery)
         self.started.add(job.delivery_id)
+        began = time.monotonic()
         try:
             sent = await self.deliveries.target.send(job, self.deliveries.render(delivery), self.now)
         except Exception as exc:
             error, retrying = await self._failed(DELIVERIES, job.delivery_id, exc)
+            self._measure("telegram", READERS, began, exc, retrying, DELIVERIES)
             self._error(ItemError(job.delivery_id, f"reader {job.chat_id}", "notify", str(error), retrying,
                                   DELIVERIES.name))
             return
         await asyncio.shield(self._complete(DELIVERIES, job.delivery_id, sent))
         self.tally.add("delivered")
+        self._measure("telegram", READERS, began, kind=DELIVERIES)
 
     async def _complete(self, kind: Kind, row_id: int, sent: Sent, **values: Any) -> None:
         async with self.sessions.begin() as session:
@@ -209,11 +227,12 @@ def _reader(delivery: Delivery) -> str:
 async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *, worker_id: str,
                    publishers: Mapping[str, Target], render: RenderPublication, limit: int = 50,
                    stale_after: timedelta = timedelta(minutes=10), policy: RetryPolicy = DEFAULT_POLICY,
-                   rng: random.Random | None = None, deliveries: Deliveries | None = None) -> WorkerReport:
+                   rng: random.Random | None = None, deliveries: Deliveries | None = None,
+                   metrics: Metrics | None = None) -> WorkerReport:
     """Publish what is due at ``now`` on the channels in ``publishers``, then edits and deletes,
     then (with ``deliveries``) the reader notifications due."""
     tally = _Tally()
-    work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, deliveries)
+    work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, deliveries, metrics)
     kinds = [PUBLICATIONS, DELIVERIES] if deliveries is not None else [PUBLICATIONS]
     async with sessions.begin() as session:
         tally.counts["recovered"] = sum([await outbox.recover_stale(session, now, stale_after, kind=kind)
