@@ -24,7 +24,14 @@ def sqlite_path(url: str) -> Path:
 def every_table(path: Path) -> dict[str, list[tuple]]:
     with closing(sqlite3.connect(path)) as conn:
         tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in tables}
+        return {table: _rows(conn, table) for table in tables}
+
+
+def _rows(conn: sqlite3.Connection, table: str) -> list[tuple]:
+    try:
+        return conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+    except sqlite3.OperationalError:  # FTS5 shadow tables are WITHOUT ROWID
+        return sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
 
 
 @pytest.fixture
