@@ -73,12 +73,15 @@ def _insert(session: AsyncSession) -> Any:
     return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(Delivery)
 
 
-def _instant_readers(post_id: int, after: int, upto: int) -> Select[Any]:
+def _instant_readers(post_id: int, after: int, upto: int, now: datetime) -> Select[Any]:
+    """The delivery rows to insert, as a SELECT with a WHERE (SQLite needs one before ON CONFLICT)."""
     follows_a_tag = exists().where(Follow.subscriber_id == Subscriber.id, Follow.tag_id == PostTag.tag_id,
                                    PostTag.post_id == post_id)
-    return select(Subscriber.id).where(
-        Subscriber.id > after, Subscriber.id <= upto, Subscriber.active.is_(True), Subscriber.paused.is_(False),
-        Subscriber.notification_mode == NotificationMode.INSTANT, follows_a_tag)
+    return select(
+        literal(post_id), Subscriber.id, literal(DeliveryState.PENDING.value), literal(0), literal(now, UTCDateTime()),
+        literal(now, UTCDateTime()), literal(DeliveryKind.POST.value),
+    ).where(Subscriber.id > after, Subscriber.id <= upto, Subscriber.active.is_(True), Subscriber.paused.is_(False),
+            Subscriber.notification_mode == NotificationMode.INSTANT, follows_a_tag)
 
 
 async def _batch_end(session: AsyncSession, after: int, batch: int) -> int | None:
@@ -89,11 +92,9 @@ async def _batch_end(session: AsyncSession, after: int, batch: int) -> int | Non
 async def _fan_out_post(session: AsyncSession, post_id: int, now: datetime, batch: int) -> int:
     created, after = 0, 0
     while (upto := await _batch_end(session, after, batch)) is not None:
-        readers = _instant_readers(post_id, after, upto).subquery()
-        rows = select(literal(post_id), readers.c.id, literal(DeliveryState.PENDING.value), literal(0),
-                      literal(now, UTCDateTime()), literal(now, UTCDateTime()), literal(DeliveryKind.POST.value))
         statement = _insert(session).from_select(
-            ["post_id", "subscriber_id", "state", "attempts", "next_attempt_at", "created_at", "kind"], rows,
+            ["post_id", "subscriber_id", "state", "attempts", "next_attempt_at", "created_at", "kind"],
+            _instant_readers(post_id, after, upto, now),
         ).on_conflict_do_nothing(index_elements=["post_id", "subscriber_id"])
         created += max((await session.execute(statement)).rowcount or 0, 0)  # type: ignore[attr-defined]
         after = upto
