@@ -73,7 +73,7 @@ def _insert(session: AsyncSession) -> Any:
     return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(Delivery)
 
 
-def _instant_readers(post_id: int, after: int, upto: int, now: datetime) -> Select[Any]:
+def _instant_readers(post_id: int, after: int, upto: int, now: datetime) -> Select[*tuple[Any, ...]]:
     """The delivery rows to insert, as a SELECT with a WHERE (SQLite needs one before ON CONFLICT)."""
     follows_a_tag = exists().where(Follow.subscriber_id == Subscriber.id, Follow.tag_id == PostTag.tag_id,
                                    PostTag.post_id == post_id)

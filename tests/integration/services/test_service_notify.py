@@ -71,7 +71,7 @@ async def test_a_deleted_post_is_not_fanned_out(app: App) -> None:
 def statements(app: App) -> Iterator[list[str]]:
     seen: list[str] = []
 
-    def count_it(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001 (SQLAlchemy's)
+    def count_it(conn, cursor, statement, parameters, context, executemany) -> None:
         seen.append(statement)
 
     event.listen(app.engine.sync_engine, "before_cursor_execute", count_it)
