@@ -44,10 +44,17 @@ def _unknown_line(result: TagResult, language: str) -> str:
     return t("reader_unknown_tag", language, tag=result.asked)
 
 
-def _suggestion_buttons(results: Sequence[TagResult], action: Action, language: str) -> tuple[tuple[Button, ...], ...]:
+def _follow_button(tag: TagRef, language: str) -> Button:
+    return Button(t("follow_tag_button", language, tag=tag.hashtag.lstrip("#")), encode(Action.FOLLOW, tag.id))
+
+
+def _unfollow_button(tag: TagRef, language: str) -> Button:
+    return Button(t("unfollow_tag_button", language, tag=tag.hashtag.lstrip("#")), encode(Action.UNFOLLOW, tag.id))
+
+
+def _suggestion_buttons(results: Sequence[TagResult], language: str) -> tuple[tuple[Button, ...], ...]:
     refs = dict.fromkeys(s for r in results for s in r.suggestions)
-    key = "follow_tag_button" if action is Action.FOLLOW else "unfollow_tag_button"
-    row = tuple(Button(t(key, language, tag=ref.hashtag.lstrip("#")), encode(action, ref.id)) for ref in list(refs)[:3])
+    row = tuple(_follow_button(ref, language) for ref in list(refs)[:3])
     return (row,) if row else ()
 
 
@@ -59,7 +66,7 @@ def follow_reply(results: Sequence[TagResult], language: str) -> Reply:
     if already := _grouped(results, Outcome.ALREADY):
         lines.append(t("reader_already_followed", language, tags=_tags(already)))
     lines += [_unknown_line(r, language) for r in results if r.outcome is Outcome.UNKNOWN]
-    return Reply("\n".join(lines), _suggestion_buttons(results, Action.FOLLOW, language))
+    return Reply("\n".join(lines), _suggestion_buttons(results, language))
 
 
 def unfollow_reply(results: Sequence[TagResult], language: str) -> Reply:
@@ -74,9 +81,10 @@ def unfollow_reply(results: Sequence[TagResult], language: str) -> Reply:
 
 def deep_link_reply(followed: DeepLinkFollow, language: str) -> Reply:
     """``/start follow_…``: « Vous suivez désormais #SantéMentale » with an undo button."""
-    key = "reader_deeplink_already" if followed.already else "reader_deeplink_followed"
-    buttons = () if followed.already else ((Button(t("undo_button", language), followed.undo_data),),)
-    return Reply(t(key, language, tag=followed.tag.hashtag), buttons)
+    if followed.already:
+        return Reply(t("reader_deeplink_already", language, tag=followed.tag.hashtag))
+    undo = Button(t("undo_button", language), followed.undo_data)
+    return Reply(t("reader_deeplink_followed", language, tag=followed.tag.hashtag), ((undo,),))
 
 
 def following_reply(tags: Sequence[TagRef], language: str) -> Reply:
@@ -84,8 +92,7 @@ def following_reply(tags: Sequence[TagRef], language: str) -> Reply:
     if not tags:
         return Reply(t("reader_following_none", language))
     text = tn("reader_following", "reader_following_plural", len(tags), language) + "\n" + _tags(tags)
-    rows = tuple((Button(t("unfollow_tag_button", language, tag=tag.hashtag.lstrip("#")), encode(Action.UNFOLLOW, tag.id)),)
-                 for tag in tags)
+    rows = tuple((_unfollow_button(tag, language),) for tag in tags)
     return Reply(text, rows)
 
 
@@ -95,8 +102,7 @@ def tags_reply(page: TagPage, language: str) -> Reply:
     rows: list[tuple[Button, ...]] = []
     for item in page.tags:
         lines.append(tn("reader_tag_line", "reader_tag_line_plural", item.posts, language, tag=item.tag.hashtag))
-        action, key = (Action.UNFOLLOW, "unfollow_tag_button") if item.followed else (Action.FOLLOW, "follow_tag_button")
-        rows.append((Button(t(key, language, tag=item.tag.hashtag.lstrip("#")), encode(action, item.tag.id)),))
+        rows.append((_unfollow_button(item.tag, language) if item.followed else _follow_button(item.tag, language),))
     paging = []
     if page.offset > 0:
         paging.append(Button(t("page_previous", language), encode(Action.TAGS_PAGE, max(page.offset - page.limit, 0))))
