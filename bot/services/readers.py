@@ -157,13 +157,6 @@ async def _upsert(session: AsyncSession, user_id: int, telegram_language: str | 
     return row, True
 
 
-async def _existing(session: AsyncSession, user_id: int) -> Subscriber:
-    row = await _subscriber(session, user_id)
-    if row is None:
-        raise NotFound(f"user {user_id} is not a reader")
-    return row
-
-
 async def start(app: Services, user_id: int, telegram_language: str | None = None,
                 payload: str | None = None) -> Started:
     """``/start [payload]``: make or wake the reader; a valid follow payload follows its tag."""

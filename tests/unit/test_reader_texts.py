@@ -72,7 +72,7 @@ def test_settings_and_stop_replies() -> None:
 
 def test_notification_render_passes_tdlib_with_unfollow_buttons_in_the_readers_language() -> None:
     note = notification_render(ARTICLE, "fr", Profile(), [FollowedTag(3, "IA"), FollowedTag(9, "anxiété")])
-    plain, entities = tdlib.parse_html(note.render.text)
+    plain, _ = tdlib.parse_html(note.render.text)
     assert "Therabot" in plain and note.render.follow_tags == ()
     assert [b.label for b in note.buttons] == ["Ne plus suivre #IA", "Ne plus suivre #anxiété"]
     assert [b.callback_data for b in note.buttons] == ["uf:3", "uf:9"]
