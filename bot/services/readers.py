@@ -193,23 +193,25 @@ class _TagIndex:
     """Every tag, found by key or by key without spaces, with fuzzy suggestions over the keys."""
 
     def __init__(self, tags: Iterable[Tag]) -> None:
-        self.by_key: dict[str, Tag] = {}
-        for tag in tags:
-            self.by_key.setdefault(tag.key, tag)
-            self.by_key.setdefault(_compact(tag.key), tag)
+        self.by_key: dict[str, Tag] = {tag.key: tag for tag in tags}
+        compact: dict[str, Tag] = {}
+        for tag in self.by_key.values():
+            compact.setdefault(_compact(tag.key), tag)
+        self.by_compact_key = compact
 
     def find(self, raw: str) -> Tag | None:
         key = tag_key(raw)
-        return self.by_key.get(key) or self.by_key.get(_compact(key)) if key else None
+        if not key:
+            return None
+        return self.by_key.get(key) or self.by_compact_key.get(_compact(key))
 
     def suggest(self, raw: str) -> tuple[TagRef, ...]:
         key = tag_key(raw)
         if not key:
             return ()
-        found = process.extract(key, list(self.by_key), scorer=fuzz.WRatio, limit=SUGGESTIONS * 2,
+        found = process.extract(key, list(self.by_key), scorer=fuzz.WRatio, limit=SUGGESTIONS,
                                 score_cutoff=SUGGESTION_CUTOFF)
-        refs = dict.fromkeys(TagRef.of(self.by_key[choice]) for choice, _score, _ in found)
-        return tuple(refs)[:SUGGESTIONS]
+        return tuple(TagRef.of(self.by_key[choice]) for choice, _score, _ in found)
 
 
 async def _tag_index(session: AsyncSession) -> _TagIndex:

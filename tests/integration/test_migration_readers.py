@@ -37,7 +37,7 @@ async def test_posts_already_sent_are_marked_fanned_out(empty_engine: AsyncEngin
                                 "created_at) VALUES (1, 3003, 'fr', 'instant', true, :now)"))
     await db.upgrade(empty_engine)
     async with empty_engine.connect() as conn:
-        marks = dict((await conn.execute(text("SELECT id, fanned_out_at FROM posts ORDER BY id"))).all())
+        marks: dict[int, object] = dict((await conn.execute(text("SELECT id, fanned_out_at FROM posts ORDER BY id"))).all())
         reader = (await conn.execute(text("SELECT paused, digest_hour FROM subscribers"))).one()
     assert marks[1] is not None and marks[2] is None
     assert (bool(reader[0]), reader[1]) == (False, None)
