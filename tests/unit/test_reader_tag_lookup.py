@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Literal
 
 import pytest
 from hypothesis import given
@@ -38,7 +39,7 @@ def test_close_misspellings_are_suggested_and_noise_is_not() -> None:
 
 
 @given(st.sampled_from(DISPLAYS), st.sampled_from(["NFC", "NFD"]), st.booleans(), st.booleans())
-def test_any_spelling_of_a_tag_finds_it(display: str, form: str, upper: bool, hashed: bool) -> None:
+def test_any_spelling_of_a_tag_finds_it(display: str, form: Literal["NFC", "NFD"], upper: bool, hashed: bool) -> None:
     typed = unicodedata.normalize(form, display.upper() if upper else display)
     assert found(("#" if hashed else "") + typed) == display
 
