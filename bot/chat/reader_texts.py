@@ -58,25 +58,25 @@ def _suggestion_buttons(results: Sequence[TagResult], language: str) -> tuple[tu
     return (row,) if row else ()
 
 
+def _summary(results: Sequence[TagResult], language: str, lines: Sequence[str]) -> str:
+    """The non-empty ``lines``, then one line per unknown word."""
+    unknown = [_unknown_line(r, language) for r in results if r.outcome is Outcome.UNKNOWN]
+    return "\n".join([line for line in lines if line] + unknown)
+
+
 def follow_reply(results: Sequence[TagResult], language: str) -> Reply:
     """``/follow``: what was followed, what already was, and the closest tags to the unknown ones."""
-    lines = []
-    if followed := _grouped(results, Outcome.FOLLOWED):
-        lines.append(t("reader_followed", language, tags=_tags(followed)))
-    if already := _grouped(results, Outcome.ALREADY):
-        lines.append(t("reader_already_followed", language, tags=_tags(already)))
-    lines += [_unknown_line(r, language) for r in results if r.outcome is Outcome.UNKNOWN]
-    return Reply("\n".join(lines), _suggestion_buttons(results, language))
+    followed, already = _grouped(results, Outcome.FOLLOWED), _grouped(results, Outcome.ALREADY)
+    lines = [t("reader_followed", language, tags=_tags(followed)) if followed else "",
+             t("reader_already_followed", language, tags=_tags(already)) if already else ""]
+    return Reply(_summary(results, language, lines), _suggestion_buttons(results, language))
 
 
 def unfollow_reply(results: Sequence[TagResult], language: str) -> Reply:
-    lines = []
-    if gone := _grouped(results, Outcome.UNFOLLOWED):
-        lines.append(t("reader_unfollowed", language, tags=_tags(gone)))
-    if never := _grouped(results, Outcome.NOT_FOLLOWED):
-        lines.append(t("reader_not_followed", language, tags=_tags(never)))
-    lines += [_unknown_line(r, language) for r in results if r.outcome is Outcome.UNKNOWN]
-    return Reply("\n".join(lines))
+    gone, never = _grouped(results, Outcome.UNFOLLOWED), _grouped(results, Outcome.NOT_FOLLOWED)
+    lines = [t("reader_unfollowed", language, tags=_tags(gone)) if gone else "",
+             t("reader_not_followed", language, tags=_tags(never)) if never else ""]
+    return Reply(_summary(results, language, lines))
 
 
 def deep_link_reply(followed: DeepLinkFollow, language: str) -> Reply:

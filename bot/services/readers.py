@@ -13,7 +13,7 @@ keep about a reader is what they asked for, and they may take it back.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -239,25 +239,31 @@ async def _add_follow(session: AsyncSession, subscriber_id: int, tag_id: int) ->
     return True
 
 
+async def _per_word(session: AsyncSession, words: Sequence[str], act: Callable[[Tag], Awaitable[Outcome]]
+                    ) -> tuple[TagResult, ...]:
+    """``act`` on each word's tag, in the order typed; a word that is no tag gets suggestions."""
+    index = await _tag_index(session)
+    results = []
+    for word in words:
+        tag = index.find(word)
+        if tag is None:
+            results.append(TagResult(word, Outcome.UNKNOWN, suggestions=index.suggest(word)))
+        else:
+            results.append(TagResult(word, await act(tag), TagRef.of(tag)))
+    return tuple(results)
+
+
 async def follow(app: Services, user_id: int, raw_tags: Sequence[str], telegram_language: str | None = None
                  ) -> tuple[TagResult, ...]:
     """``/follow TAG…``: one result per distinct word, in the order typed."""
     words = _words(raw_tags)
     async with app.sessions.begin() as session:
         row, _ = await _upsert(session, user_id, telegram_language)
-        index, followed = await _tag_index(session), await _followed_ids(session, row.id)
-        results = []
-        for word in words:
-            tag = index.find(word)
-            if tag is None:
-                results.append(TagResult(word, Outcome.UNKNOWN, suggestions=index.suggest(word)))
-                continue
-            outcome = Outcome.ALREADY if tag.id in followed else Outcome.FOLLOWED
-            if outcome is Outcome.FOLLOWED:
-                session.add(Follow(subscriber_id=row.id, tag_id=tag.id))
-                followed.add(tag.id)
-            results.append(TagResult(word, outcome, TagRef.of(tag)))
-        return tuple(results)
+
+        async def add(tag: Tag) -> Outcome:
+            return Outcome.FOLLOWED if await _add_follow(session, row.id, tag.id) else Outcome.ALREADY
+
+        return await _per_word(session, words, add)
 
 
 async def follow_tag(app: Services, user_id: int, tag_id: int, telegram_language: str | None = None) -> TagResult:
@@ -281,16 +287,12 @@ async def unfollow(app: Services, user_id: int, raw_tags: Sequence[str]) -> tupl
     words = _words(raw_tags)
     async with app.sessions.begin() as session:
         row = await _subscriber(session, user_id)
-        index = await _tag_index(session)
-        results = []
-        for word in words:
-            tag = index.find(word)
-            if tag is None:
-                results.append(TagResult(word, Outcome.UNKNOWN, suggestions=index.suggest(word)))
-                continue
+
+        async def remove(tag: Tag) -> Outcome:
             removed = row is not None and await _remove_follow(session, row.id, tag.id)
-            results.append(TagResult(word, Outcome.UNFOLLOWED if removed else Outcome.NOT_FOLLOWED, TagRef.of(tag)))
-        return tuple(results)
+            return Outcome.UNFOLLOWED if removed else Outcome.NOT_FOLLOWED
+
+        return await _per_word(session, words, remove)
 
 
 async def unfollow_tag(app: Services, user_id: int, tag_id: int) -> TagResult:
