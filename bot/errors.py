@@ -18,6 +18,10 @@ The tree::
         ├── RetryableError           429, timeouts, network, 5xx: try again later
         └── PermanentError           400, 401/403, 404, 422: never resent unchanged
 
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 partial failure
+(``PARTIAL_FAILURE``: a batch command, such as ``relais import a b``, where some items failed
+and others went through; ``--json`` says which).
+
 Messages are meant for the person at the terminal: one line, what is wrong and, when
 there is one, the command that fixes it. They never contain a secret: tokens are never
 quoted, and every ``scheme://user:password@`` goes through ``bot.logs.mask_credentials``
@@ -25,6 +29,9 @@ quoted, and every ``scheme://user:password@`` goes through ``bot.logs.mask_crede
 """
 
 from __future__ import annotations
+
+PARTIAL_FAILURE = 3
+PARTIAL_FAILURE_EXIT = PARTIAL_FAILURE  # the name `run --once` uses
 
 
 class RelaisError(Exception):

@@ -12,13 +12,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from bot.cli.common import console, err_console, with_app
+from bot.errors import PARTIAL_FAILURE
 from bot.ingest.decide import Policy
 from bot.ingest.fetch import DEFAULT_MAX_BYTES, is_url
 from bot.ingest.service import ImportReport
 from bot.services import feeds
 
 BIG_FILE = 1024 * 1024  # a progress bar is worth it from here on
-_COLUMNS = ("added", "updated", "unchanged", "archived", "errors")
+_COLUMNS = ("added", "updated", "unchanged", "archived", "skipped", "errors")
 
 
 def _wants_progress(sources: list[str]) -> bool:
@@ -66,12 +67,13 @@ def import_(
             progress=_Bar(bar)))
     if as_json:
         totals = {column: sum(getattr(r, column) for r in reports) for column in _COLUMNS}
-        typer.echo(json.dumps({"sources": [r.as_dict() for r in reports], "totals": totals},
-                              ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({"sources": [r.as_dict() for r in reports], "totals": totals,
+                               "failed": [r.source for r in reports if r.failed]}, ensure_ascii=False, indent=2))
     else:
         _print_table(reports)
-    if all(report.failed for report in reports):
-        raise typer.Exit(1)
+    failed = sum(report.failed for report in reports)
+    if failed:
+        raise typer.Exit(1 if failed == len(reports) else PARTIAL_FAILURE)
 
 
 def _print_table(reports: list[ImportReport]) -> None:
@@ -87,7 +89,11 @@ def _print_table(reports: list[ImportReport]) -> None:
         table.add_row(shown, report.kind, *(str(getattr(report, c)) for c in _COLUMNS), note)
     console.print(table)
     for report in reports:  # full reasons below the table, one line each, never folded
-        if report.error:
-            retry = f" (failure {report.failures}, next try {report.next_poll_at:%Y-%m-%d %H:%M} UTC)" \
-                if report.failures and report.next_poll_at else ""
-            console.print(f"{report.source}: {report.error}{retry}", markup=False, highlight=False, soft_wrap=True)
+        lines = [report.error] if report.error else []
+        if report.error and report.failures and report.next_poll_at:
+            lines[0] += f" (failure {report.failures}, next try {report.next_poll_at:%Y-%m-%d %H:%M} UTC)"
+        if report.feed_url:
+            lines.insert(0, f"HTML page: read its feed {report.feed_url}")
+        lines += [f"skipped {skip}" for skip in report.skips]
+        for line in lines:
+            console.print(f"{report.source}: {line}", markup=False, highlight=False, soft_wrap=True)

@@ -23,3 +23,4 @@ class ParsedFeed:
     link: str | None = None
     language: str | None = None
     skipped: int = 0  # entries that could not be turned into posts
+    skips: tuple[str, ...] = ()  # why, one line per skipped entry, naming it

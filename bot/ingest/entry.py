@@ -10,19 +10,26 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from bot.domain.posts import NewPost, PostStatus
 from bot.i18n import base_language
 from bot.ingest import html as h
+from bot.ingest.encoding import fix_mojibake
 from bot.ingest.hashtags import entry_tags
+from bot.ingest.language import article_language
 
 MAX_KEY = 1000
 MAX_URL = 2000
 MAX_AUTHOR = 300
 MAX_SUMMARY = 2000
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+
+
+class SkippedEntry(ValueError):
+    """An entry that cannot become a post; the message says why, for the import report."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +71,29 @@ def _fit_url(url: str | None) -> str | None:
     return url if url and len(url) <= MAX_URL else None
 
 
+def _without_mojibake(raw: RawEntry) -> RawEntry:
+    """The guard behind ``encoding.mend_utf8``: text that was double-decoded upstream is repaired."""
+    return replace(raw, title_html=fix_mojibake(raw.title_html), summary_html=fix_mojibake(raw.summary_html),
+                   body_html=fix_mojibake(raw.body_html), author=fix_mojibake(raw.author or "") or None)
+
+
+def _absolute_link(raw: RawEntry) -> str | None:
+    """The entry's link made absolute; a relative one that cannot be is refused, not dropped silently."""
+    link = h.resolve(raw.link, raw.base_url)
+    if link is None and raw.link and raw.link.strip() and not urlsplit(raw.link.strip()).scheme:
+        raise SkippedEntry(f"link {raw.link.strip()[:100]!r} is relative and the feed gives no base URL "
+                           "(import it from its URL, or add xml:base)")
+    return link
+
+
 def build_post(raw: RawEntry, *, source: str, default_language: str, now: datetime,
                markdown: bool = True) -> NewPost:
+    raw = _without_mojibake(raw)
     title = h.inline_text(h.sanitize(raw.title_html))
-    link = h.resolve(raw.link, raw.base_url)
+    link = _absolute_link(raw)
     body = h.sanitize(raw.body_html or raw.summary_html, raw.base_url or link)
     if not (title or body or link):
-        raise ValueError("empty entry: no title, body or link")
+        raise SkippedEntry("empty: no title, body or link")
     summary = h.to_text(h.sanitize(raw.summary_html))[:MAX_SUMMARY] if raw.summary_html else ""
     text = h.to_text(body)
     if not text and "<img" not in body:
@@ -88,7 +111,7 @@ def build_post(raw: RawEntry, *, source: str, default_language: str, now: dateti
         title=title,
         url=_fit_url(link),
         author=author,
-        language=language_code(raw.language, default_language),
+        language=article_language(language_code(raw.language, default_language), text),
         summary=summary,
         body_html=body,
         body_markdown=h.to_markdown(body) if markdown else "",

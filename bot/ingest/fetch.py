@@ -7,6 +7,7 @@ gzip bomb is refused too), and conditional GET with the stored ETag / Last-Modif
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,8 +36,31 @@ class Fetched:
     last_modified: str | None = None
 
 
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: "C:\\feed.xml" is a path
+
+
+def scheme(location: str) -> str:
+    """The location's URL scheme, lower-case; "" for a local path. Never raises, unlike urlsplit."""
+    found = _SCHEME.match(location.strip())
+    return found.group(1).lower() if found else ""
+
+
 def is_url(location: str) -> bool:
-    return urlsplit(location).scheme in ("http", "https")
+    return scheme(location) in ("http", "https")
+
+
+def check_location(location: str) -> None:
+    """Refuse, in one line, what is neither a local path nor a well-formed http(s) URL."""
+    kind = scheme(location)
+    if kind and kind not in ("http", "https") and not Path(location).exists():  # "notes:2026.xml" is a file
+        raise FetchError(f"unsupported scheme {kind}: (Relais reads http, https and local files)")
+    if kind in ("http", "https"):
+        try:
+            parts = urlsplit(location.strip())
+        except ValueError as exc:
+            raise FetchError(f"not a valid URL ({exc})") from None
+        if not parts.hostname:
+            raise FetchError("not a valid URL (no host name)")
 
 
 def make_client(transport: httpx.AsyncBaseTransport | None = None, timeout: float = 20.0) -> httpx.AsyncClient:
@@ -49,6 +73,8 @@ def make_client(transport: httpx.AsyncBaseTransport | None = None, timeout: floa
 
 async def fetch_url(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                     last_modified: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
+    """The body at ``url``; a ``FetchError`` says what went wrong (without repeating the URL)."""
+    check_location(url)
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -59,15 +85,15 @@ async def fetch_url(client: httpx.AsyncClient, url: str, *, etag: str | None = N
             if response.status_code == 304:
                 return Fetched(str(response.url), not_modified=True, etag=etag, last_modified=last_modified)
             if response.status_code >= 400:
-                raise FetchError(f"{url}: HTTP {response.status_code} {response.reason_phrase}".rstrip())
+                raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(f"{url}: body of {int(declared)} bytes is over the {max_bytes}-byte cap")
+                raise FetchError(f"body of {int(declared)} bytes is over the {max_bytes}-byte cap")
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
-                    raise FetchError(f"{url}: body is over the {max_bytes}-byte cap")
+                    raise FetchError(f"body is over the {max_bytes}-byte cap")
                 chunks.append(chunk)
             response_headers = {k.lower(): v for k, v in response.headers.items()}
             # feedparser resolves relative links against Content-Location; the final URL is the right base.
@@ -77,11 +103,11 @@ async def fetch_url(client: httpx.AsyncClient, url: str, *, etag: str | None = N
                            etag=_validator(response.headers.get("etag"), 500),
                            last_modified=_validator(response.headers.get("last-modified"), 100))
     except httpx.TooManyRedirects:
-        raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects") from None
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
     except httpx.TimeoutException:
-        raise FetchError(f"{url}: timed out") from None
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
+        raise FetchError("timed out") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise FetchError(f"{type(exc).__name__}: {exc}") from None
 
 
 def _validator(value: str | None, limit: int) -> str | None:
@@ -90,15 +116,17 @@ def _validator(value: str | None, limit: int) -> str | None:
 
 
 def read_file(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
+    """A local file's bytes; a ``FetchError`` says what went wrong (without repeating the path)."""
+    check_location(path)
     file = Path(path).expanduser()
     try:
         size = file.stat().st_size
         if size > max_bytes:
-            raise FetchError(f"{path}: file of {size} bytes is over the {max_bytes}-byte cap")
+            raise FetchError(f"file of {size} bytes is over the {max_bytes}-byte cap")
         return Fetched(str(file), file.read_bytes())
     except FileNotFoundError:
-        raise FetchError(f"{path}: no such file") from None
+        raise FetchError("no such file") from None
     except IsADirectoryError:
-        raise FetchError(f"{path}: is a folder, not a feed file") from None
+        raise FetchError("is a folder, not a feed file") from None
     except OSError as exc:
-        raise FetchError(f"{path}: cannot read ({exc.strerror})") from None
+        raise FetchError(f"cannot read ({exc.strerror})") from None

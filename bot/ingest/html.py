@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -35,11 +36,29 @@ _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|div|li|h[1-6]|blockquote|pre|tr|figure|figcaption)>|<br\s*/?>", re.I)
 _SPACES = re.compile(r"[ \t\r\f\v\u200b]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
+# A paragraph holding nothing but (non-breaking) spaces, line breaks or empty inline tags:
+# renders as a blank line (issue 11 item 13).
+_EMPTY_PARAGRAPH = re.compile(
+    r"<p\b[^>]*>(?:\s|&nbsp;|&#160;|&#xa0;|\u00a0|<br\s*/?>|</?(?:span|strong|b|em|i|u)\b[^>]*>)*</p>\s*", re.I)
+# Where a trailing "related posts" or share block starts: by its class/id (the plug-ins'
+# markup, before sanitizing drops it) or by its heading.
+_TRAILER = re.compile(
+    r"""<(?:div|section|aside|nav|ul|p|h[1-6])\b[^>]*\b(?:class|id)\s*=\s*["'][^"']*"""
+    r"""(?:mf-related|related[-_ ]?(?:posts?|articles?)|jp-relatedposts|yarpp|crp_related|sharedaddy|share-?buttons|addtoany)"""
+    r"""[^"']*["'][^>]*>"""
+    r"|<(?:p|h[1-6]|div|strong|b)\b[^>]*>\s*(?:<(?:strong|b|em|span)\b[^>]*>\s*)*"
+    r"(?:Articles? (?:en rapport|similaires|liés|connexes)|(?:À|A) lire (?:aussi|également)|Lire aussi"
+    r"|Sur le même (?:sujet|thème)|Related (?:posts|articles|stories)|You (?:may|might) also like"
+    r"|Partager(?: cet article)?|Share this|J[’']aime ça|Like this)"
+    # …alone in its block, as a heading is: "À lire aussi : <a>…</a>" inside a paragraph is the author's.
+    r"(?:\s|&nbsp;|\u00a0|:)*(?:</(?:strong|b|em|span)>\s*)*</(?:p|h[1-6]|div|strong|b)>", re.I)
+MAX_TRAILER_TEXT = 1500  # longer than that after the heading, it is the article going on
 
 
 @lru_cache(maxsize=64)
 def _cleaner(base_url: str | None) -> nh3.Cleaner:
-    relative: object = ("rewrite_with_base", base_url) if base_url else "pass_through"
+    relative: tuple[Literal["rewrite_with_base"], str] | Literal["pass_through"] = (
+        ("rewrite_with_base", base_url) if base_url else "pass_through")
     return nh3.Cleaner(
         tags=set(_TAGS), clean_content_tags=set(_DROP_WITH_CONTENT), attributes=_ATTRIBUTES,
         url_schemes=set(_SCHEMES), url_relative=relative, link_rel="noopener noreferrer",
@@ -59,7 +78,18 @@ def sanitize(fragment: str, base_url: str | None = None) -> str:
         return ""
     if "<" not in fragment and "&" not in fragment:
         return fragment.strip()  # plain text: nothing to clean, and nh3 is the costly step
-    return _cleaner(absolute_base(base_url)).clean(fragment).strip()
+    clean = _cleaner(absolute_base(base_url)).clean(strip_trailer(fragment))
+    return _EMPTY_PARAGRAPH.sub("", clean).strip()
+
+
+def strip_trailer(fragment: str) -> str:
+    """``fragment`` without its trailing related-posts or share block, which would otherwise
+    fill the excerpt. Only a block near the end goes: a short text after its start."""
+    for found in _TRAILER.finditer(fragment):
+        before, after = fragment[:found.start()], fragment[found.start():]
+        if len(to_text(after)) <= MAX_TRAILER_TEXT and to_text(before):
+            return before  # the sanitizer closes what the cut left open
+    return fragment
 
 
 def to_text(fragment: str) -> str:

@@ -16,13 +16,17 @@ import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
 from bot.domain.feeds import ParsedFeed
 from bot.domain.posts import NewPost
-from bot.ingest.entry import RawEntry, build_post, language_code
+from bot.ingest.discover import is_html
+from bot.ingest.encoding import fix_mojibake, mend_utf8
+from bot.ingest.entry import RawEntry, SkippedEntry, build_post, language_code
 from bot.ingest.hashtags import categories
+from bot.ingest.html import absolute_base
 from bot.ingest.wxr import parse_wxr
 
 __all__ = ["ParsedFeed", "is_wxr", "parse_feed"]  # ParsedFeed lives in bot.domain.feeds
@@ -47,7 +51,9 @@ def parse_feed(
 ) -> ParsedFeed:
     """Parse feed or WXR bytes. ``markdown=False`` leaves ``body_markdown`` empty (the import
     service converts only what it stores, see ``bot.ingest.markdown``)."""
-    data = _unwrap(data)
+    data = mend_utf8(_unwrap(data), headers)
+    if is_html(data, headers):
+        return ParsedFeed(entries=(), error="this is an HTML page, not a feed")
     if is_wxr(data):
         return parse_wxr(data, source=source, default_language=default_language, now=now, markdown=markdown)
     return _parse_with_feedparser(data, source, dict(headers or {}), default_language, now, markdown)
@@ -71,30 +77,43 @@ def _parse_with_feedparser(data: bytes, source: str, headers: dict[str, str], de
     result = feedparser.parse(io.BytesIO(data), response_headers=headers,
                               sanitize_html=False, resolve_relative_uris=False)
     feed = result.get("feed", {})
-    base = headers.get("content-location") or feed.get("link")
+    base = feed_base(feed, headers)
     language = language_code(feed.get("language"), default_language)
     entries: list[NewPost] = []
-    skipped = 0
-    for item in result.get("entries", []):
+    skips: list[str] = []
+    for number, item in enumerate(result.get("entries", []), 1):
         try:
             raw = _raw_entry(item, base, language)
             entries.append(build_post(raw, source=source, default_language=language, now=now, markdown=markdown))
-        except Exception:
-            skipped += 1
+        except SkippedEntry as exc:
+            skips.append(f"entry {number}: {exc}")
+        except Exception as exc:  # one odd entry never loses the rest of the feed
+            skips.append(f"entry {number}: unreadable ({type(exc).__name__}: {exc})")
     version = result.get("version") or ""
     error = _bozo_reason(result) if result.get("bozo") else None
     if not version and not entries and error is None:
         error = "not a feed: no RSS, Atom or WXR document found"
     return ParsedFeed(
         entries=tuple(entries),
-        title=" ".join(html.unescape(str(feed.get("title", ""))).split()),
+        title=" ".join(fix_mojibake(html.unescape(str(feed.get("title", "")))).split()),
         error=error,
         kind=next((kind for prefix, kind in _KINDS.items() if version.startswith(prefix)), "unknown"),
         version=version,
         link=feed.get("link"),
         language=language,
-        skipped=skipped,
+        skipped=len(skips),
+        skips=tuple(skips),
     )
+
+
+def feed_base(feed: Any, headers: Mapping[str, str]) -> str | None:
+    """The base for relative links when an entry has no absolute ``xml:base``: the URL the
+    feed came from, else its ``rel="self"`` link, else its alternate (site) link."""
+    self_links = [link.get("href") for link in feed.get("links") or [] if link.get("rel") == "self"]
+    for candidate in (headers.get("content-location"), *self_links, feed.get("link")):
+        if absolute_base(candidate):
+            return candidate
+    return None
 
 
 def _bozo_reason(result: Any) -> str | None:
@@ -121,12 +140,15 @@ def _struct_time(value: Any) -> datetime | None:
 
 
 def _detail_base(item: Any, fallback: str | None) -> str | None:
+    """The entry's ``xml:base`` (a relative one is taken relative to ``fallback``), else ``fallback``."""
     for key in ("content", "summary_detail", "title_detail"):
         detail = item.get(key)
         if isinstance(detail, list):
             detail = detail[0] if detail else None
         if detail and detail.get("base"):
-            return detail["base"]
+            base = urljoin(fallback, detail["base"]) if fallback else detail["base"]
+            if absolute_base(base):
+                return base
     return fallback
 
 

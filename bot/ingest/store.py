@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -20,9 +22,10 @@ from bot.publish import outbox
 from bot.store.models import FeedSource, Post, PostTag, Tag
 from bot.store.repository import IN_CHUNK
 
-T = TypeVar("T")
-Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[object]]  # its result (the publications) is unused
+# The publishing side's hook; what it returns (the publications it made) is not used here.
+Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[object]]
 CHUNK = IN_CHUNK
+T = TypeVar("T")
 _COPIED = ("url", "title", "author", "language", "summary", "body_html", "body_markdown", "image_url",
            "image_alt", "published_at", "published_at_estimated")
 
@@ -33,11 +36,17 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
 
 
 async def feed_source(session: AsyncSession, name: str, url: str) -> FeedSource:
-    row = await session.scalar(select(FeedSource).where(FeedSource.name == name))
+    """The source's cursor row, created if missing. Two imports of a new source may race to
+    create it: ``INSERT … ON CONFLICT DO NOTHING`` then a read lets both go on (issue 11 item 4)."""
+    query = select(FeedSource).where(FeedSource.name == name)
+    row = await session.scalar(query)
     if row is None:
-        row = FeedSource(name=name, url=url[:2000], failures=0)
-        session.add(row)
-        await session.flush()
+        dialect = session.get_bind().dialect.name
+        upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(upsert(FeedSource).values(name=name, url=url[:2000], failures=0)
+                              .on_conflict_do_nothing(index_elements=[FeedSource.name]))
+        row = await session.scalar(query)
+    assert row is not None  # inserted, or inserted by the import we raced with
     return row
 
 
@@ -107,14 +116,15 @@ async def add_posts(session: AsyncSession, decisions: Sequence[Decision], tags: 
 async def update_posts(session: AsyncSession, decisions: Sequence[Decision], posts: dict[int, Post],
                        tags: dict[str, Tag], now: datetime) -> None:
     """Apply changed content; publications already sent are marked for an edit."""
-    ids = [d.stored_id for d in decisions if d.stored_id is not None]  # an update always names its row
-    for decision, post_id in zip(decisions, ids, strict=True):
-        post, entry = posts[post_id], decision.post
+    for decision in decisions:
+        assert decision.stored_id is not None  # an UPDATE always names the stored post
+        post, entry = posts[decision.stored_id], decision.post
         for name in _COPIED:
             setattr(post, name, getattr(entry, name))
         post.content_hash = entry.computed_hash()
         post.updated_at = now
         post.post_tags = _links(entry, tags, post.id)
+    ids = [d.stored_id for d in decisions if d.stored_id is not None]
     for chunk in _chunks(ids):
         await outbox.request_edits(session, chunk)
     await session.flush()

@@ -13,15 +13,17 @@ them rules out entity-expansion attacks.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from typing import cast
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 from bot.domain.feeds import ParsedFeed
 from bot.domain.posts import NewPost, PostStatus
-from bot.ingest.entry import RawEntry, build_post, language_code
+from bot.ingest.entry import RawEntry, SkippedEntry, build_post, language_code
 
 _CHUNK = 1 << 20
 _STATES = {"publish": PostStatus.PUBLISHED, "draft": PostStatus.DRAFT, "pending": PostStatus.DRAFT,
@@ -139,13 +141,11 @@ def _read(data: bytes) -> _Export:
 
 
 def _drain(parser: XMLPullParser, export: _Export) -> None:
-    for event in parser.read_events():
-        element = event[-1]
-        if not isinstance(element, Element):
-            continue  # only start/end events are asked for, and they carry elements
-        if event[0] == "start" and element.tag == "channel" and export.channel is None:
+    # With only "start"/"end" events asked for, every event carries an Element.
+    for event, element in cast("Iterator[tuple[str, Element]]", parser.read_events()):
+        if event == "start" and element.tag == "channel" and export.channel is None:
             export.channel = element
-        elif event[0] == "end" and element.tag == "item":
+        elif event == "end" and element.tag == "item":
             _read_item(element, export)
             element.clear()
 
@@ -169,8 +169,8 @@ def parse_wxr(data: bytes, *, source: str, default_language: str, now: datetime,
     language = language_code(channel.get("language"), default_language)
     base = channel.get("wp:base_blog_url") or channel.get("link") or None
     entries: list[NewPost] = []
-    skipped = 0
-    for item in export.items:
+    skips: list[str] = []
+    for number, item in enumerate(export.items, 1):
         login = str(item.get("dc:creator", ""))
         image_url, image_alt = _image_for(item, export)
         raw = RawEntry(
@@ -190,11 +190,13 @@ def parse_wxr(data: bytes, *, source: str, default_language: str, now: datetime,
         )
         try:
             entries.append(build_post(raw, source=source, default_language=language, now=now, markdown=markdown))
-        except Exception:
-            skipped += 1
+        except SkippedEntry as exc:
+            skips.append(f"item {number}: {exc}")
+        except Exception as exc:  # one odd item never loses the rest of the export
+            skips.append(f"item {number}: unreadable ({type(exc).__name__}: {exc})")
     version = channel.get("wp:wxr_version", "").strip()
     return ParsedFeed(
         entries=tuple(entries), title=" ".join(channel.get("title", "").split()), error=export.error,
         kind="wxr", version=f"wxr{version}" if version else "wxr", link=channel.get("link") or None,
-        language=language, skipped=skipped,
+        language=language, skipped=len(skips), skips=tuple(skips),
     )

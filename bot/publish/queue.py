@@ -194,7 +194,7 @@ async def enqueue(
     already = set((await session.scalars(already_on)).all())
     for config, channel in await matching_channels(session, post, settings, lock=True):
         if channel.id in already:
-            log.info("post %s is already queued on channel %s; unchanged", post.id, config.name)
+            log.debug("post %s is already queued on channel %s; unchanged", post.id, config.name)
             continue
         items = await _queue_items(session, channel.id, config.slots, tz)
         due, moves = _due_for(mode, config.slots, tz, now, at, items)
@@ -206,7 +206,8 @@ async def enqueue(
         )
         session.add(publication)
         created.append(publication)
-        log.info("post %s queued on channel %s for %s (%s)", post.id, config.name, due.isoformat(), mode)
+        # DEBUG, formatted lazily: an import queues hundreds of posts (issue 11 item 9).
+        log.debug("post %s queued on channel %s for %s (%s)", post.id, config.name, due, mode)
     if created:
         if post.status != PostStatus.PUBLISHED:
             post.status = PostStatus.SCHEDULED if mode == "at" else PostStatus.QUEUED

@@ -21,7 +21,10 @@ async def test_imported_entries_take_the_next_free_slots(tmp_path: Path, databas
                       'slots = ["09:00", "18:00"]\n', encoding="utf-8")
     args = ["--config", str(config), "--database", database_url]
     code = await _in_thread(main, [*args, "import", str(FEED), "--policy", "queue", "--max-age-days", "100000"])
-    assert code == 0, capsys.readouterr()
+    out, err = capsys.readouterr()
+    assert code == 0, (out, err)
+    # The table says it all: no log line per queued post, no summary line on top of it (issue 11 item 9).
+    assert "queued on channel" not in err and "added (" not in err
     async with db.session_factory(engine)() as session:
         posts = (await session.scalars(select(Post))).all()
         publications = (await session.scalars(select(Publication).order_by(Publication.due_at))).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -129,7 +130,8 @@ async def test_enqueue_runs_in_the_import_transaction_for_queued_posts_only(sess
 
 async def test_a_truncated_feed_imports_what_parsed_and_reports_the_error(sessions) -> None:
     report = await import_source(sessions, str(FEEDS / "truncated.xml"), now=NOW, policy="queue")
-    assert report.added == 2 and report.errors == 2 and "line 23" in (report.error or "")
+    assert report.added == 2 and report.errors == 1 and "line 23" in (report.error or "")
+    assert report.skipped == 1 and report.skips == ["entry 3: empty: no title, body or link"]
     assert not report.failed
 
 
@@ -174,7 +176,8 @@ async def test_redirects_are_followed_up_to_five(sessions) -> None:
     (httpx.Response(404), "HTTP 404"),
     (httpx.ReadTimeout("slow"), "timed out"),
     (httpx.Response(200, content=b"x" * 2048), "cap"),
-    (httpx.Response(200, content=b"<html><body>Pas un flux</body></html>"), "not a feed"),
+    (httpx.Response(200, content=b"<html><body>Pas un flux</body></html>"), "HTML page with no feed link"),
+    (httpx.Response(200, content=b"<rss><channel><title>Cass\xc3\xa9</title"), "unclosed token"),
 ])
 async def test_failures_back_off_exponentially_and_are_reported(sessions, response, message) -> None:
     seen: list[httpx.Request] = []
@@ -182,8 +185,8 @@ async def test_failures_back_off_exponentially_and_are_reported(sessions, respon
         reports = []
         for _attempt in range(3):
             reports.append(await import_source(sessions, URL, now=NOW, client=client, name="broken",
-                                               max_bytes=1024, interval=timedelta(minutes=30)))
-    assert all(r.failed and message in r.error for r in reports)
+                                               max_bytes=1024, interval=timedelta(minutes=30), scheduled=True))
+    assert all(r.failed and message in r.error and URL not in r.error for r in reports)
     assert [r.failures for r in reports] == [1, 2, 3]
     assert [r.next_poll_at - NOW for r in reports] == [timedelta(hours=1), timedelta(hours=2), timedelta(hours=4)]
 
@@ -209,3 +212,49 @@ async def test_posts_count_matches_report(sessions) -> None:
     async with sessions() as session:
         count = await session.scalar(select(func.count()).select_from(Post))
     assert count == report.added + report.archived == 2
+
+
+PAGE = ('<!DOCTYPE html>\n<html lang="fr"><head><title>Santé connectée</title>\n'
+        '<link rel="alternate" type="application/rss+xml" title="Articles" href="/feed/">\n'
+        '</head><body><h1>Le blog</h1></body></html>').encode()
+
+
+async def test_an_html_page_leads_to_its_feed_by_autodiscovery(sessions) -> None:
+    seen: list[httpx.Request] = []
+    responses = {"https://esante.example/": httpx.Response(200, content=PAGE, headers={"content-type": "text/html"}),
+                 URL: httpx.Response(200, content=WP)}
+    async with make_client(_transport(responses, seen)) as client:
+        report = await import_source(sessions, "https://esante.example/", now=NOW, client=client, policy="draft")
+    assert report.error is None and report.added == 2 and report.feed_url == URL
+    assert [str(r.url) for r in seen] == ["https://esante.example/", URL]
+
+
+async def test_an_html_page_without_a_feed_link_says_so(sessions, tmp_path: Path) -> None:
+    page = tmp_path / "accueil.html"
+    page.write_bytes(PAGE.replace(b'rel="alternate"', b'rel="stylesheet"'))
+    report = await import_source(sessions, str(page), now=NOW)
+    assert report.failed and report.error == "this is an HTML page with no feed link"
+    assert report.next_poll_at is None  # a one-off import: nothing will try again
+
+
+async def test_a_relative_link_from_a_file_resolves_against_the_feeds_self_link(sessions) -> None:
+    report = await import_source(sessions, str(FEEDS / "atom_relative_links.xml"), now=NOW, policy="draft",
+                                 max_age_days=100000)
+    assert report.added == 2 and report.skipped == 0
+    assert [p.url for p in await _posts(sessions)] == [
+        "https://notes-lemoine.example/blog/2026/03/12/ordonnance-numerique",
+        "https://archives.notes-lemoine.example/2025/bilan-2025"]
+
+
+async def test_the_scheduler_logs_each_poll_and_a_one_off_import_leaves_the_telling_to_its_caller(
+        sessions, caplog: pytest.LogCaptureFixture) -> None:
+    good, bad = FeedSettings(name="good", url=URL), FeedSettings(name="bad", url="https://down.example/feed")
+    responses = {URL: httpx.Response(200, content=WP), bad.url: httpx.Response(503)}
+    async with make_client(_transport(responses, [])) as client:
+        with caplog.at_level(logging.INFO, logger="bot.ingest"):
+            await import_source(sessions, bad.url, now=NOW, client=client)
+            assert caplog.records == []  # the import table says it; a log line would say it twice
+            await poll_due(sessions, [good, bad], now=NOW + timedelta(days=1), client=client)
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert [level for level, _ in lines] == ["INFO", "WARNING"]
+    assert "HTTP 503" in lines[1][1] and "next attempt at" in lines[1][1]
