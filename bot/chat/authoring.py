@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import callbacks
+from bot.chat import author_callbacks as callbacks
 from bot.chat.access import allowed, language, now, reply
 from bot.chat.context import RelaisContext
 from bot.errors import RelaisError

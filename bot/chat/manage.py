@@ -1,7 +1,7 @@
 """Managing posts from the chat: /drafts /queue /schedule /publish /preview /edit /delete /retry /import.
 
 Each command is for authors only (``guarded``) and calls one service; each button carries
-``a:<verb>:<post id>`` (bot/chat/callbacks.py) and is checked again when it is pressed: a
+``a:<verb>:<post id>`` (bot/chat/author_callbacks.py) and is checked again when it is pressed: a
 reader, a forged or a stale button gets a short alert and nothing changes.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.chat import callbacks
+from bot.chat import author_callbacks as callbacks
 from bot.chat.access import allowed, guarded, language, now, reply
 from bot.chat.authoring import date_problem, send_previews
 from bot.chat.context import RelaisContext

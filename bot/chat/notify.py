@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from bot.chat import callbacks
+from bot.chat import author_callbacks as callbacks
 from bot.i18n import t
 from bot.services.context import Services
 from bot.store.models import Publication, PublicationState

@@ -74,6 +74,11 @@ def is_rate_limited(exc: BaseException) -> bool:
     return False
 
 
+def is_blocked(exc: BaseException) -> bool:
+    """True when a private chat refused the message (403: the user blocked the bot or is gone)."""
+    return isinstance(exc, telegram_errors.Forbidden)
+
+
 def is_already_done(exc: BaseException) -> bool:
     """True when an edit/delete failed only because its effect is already in place."""
     if isinstance(exc, telegram_errors.BadRequest):

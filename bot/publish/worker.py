@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import PermanentError, PublishError
 from bot.format.model import TelegramRender
 from bot.publish import outbox
-from bot.publish.classify import classify, is_already_done, scrub
+from bot.publish.classify import classify, is_already_done, is_blocked, scrub
 from bot.publish.outbox import DEFAULT_POLICY, DELIVERIES, PUBLICATIONS, Kind, RetryPolicy
 from bot.publish.targets import DeliveryJob, DeliveryTarget, Job, Render, Sent, Target
 from bot.store.models import Delivery, Publication
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RenderPublication = Callable[[Publication], Render]
-RenderDelivery = Callable[[Delivery], TelegramRender]
+RenderDelivery = Callable[[Delivery], TelegramRender | Awaitable[TelegramRender]]
 READERS = "readers"  # the channel label of reader notifications in the metrics
 TOO_OLD_TO_DELETE = "the platform no longer allows deleting this message (Telegram: after 48 h); remove it by hand"
 
@@ -55,6 +55,7 @@ class Deliveries:
 
     target: DeliveryTarget
     render: RenderDelivery
+    on_blocked: Callable[[int, datetime], Awaitable[Any]] | None = None  # (subscriber id, now): a 403 from the reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +148,14 @@ class _Pass:
         self.started.add(job.delivery_id)
         began = time.monotonic()
         try:
-            sent = await self.deliveries.target.send(job, self.deliveries.render(delivery), self.now)
+            render = self.deliveries.render(delivery)  # the fan-out's renderer reads the reader's follows: async
+            sent = await self.deliveries.target.send(
+                job, render if isinstance(render, TelegramRender) else await render, self.now)
         except Exception as exc:
             error, retrying = await self._failed(DELIVERIES, job.delivery_id, exc)
             self._measure("telegram", READERS, began, exc, retrying, DELIVERIES)
+            if self.deliveries.on_blocked is not None and is_blocked(exc):
+                await self.deliveries.on_blocked(delivery.subscriber_id, self.now)
             self._error(ItemError(job.delivery_id, f"reader {job.chat_id}", "notify", str(error), retrying,
                                   DELIVERIES.name))
             return

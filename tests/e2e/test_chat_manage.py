@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from bot import runtime
 from bot.app import App, open_app
-from bot.chat.callbacks import VERBS
+from bot.chat.author_callbacks import VERBS
 from bot.domain.posts import PostStatus
 from bot.sandbox import TelegramSandbox
 from bot.services import posts, publishing

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.chat import callbacks
+from bot.chat import author_callbacks as callbacks
 from bot.chat.access import help_section
 from bot.services.access import Access
 from bot.store.models import AuthorRole

@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 
 import pytest
-import test_worker_deliveries as deliveries_tests
 from publish_support import NOW, make_delivery, make_post, make_subscriber
 
 from bot.metrics import Metrics
@@ -15,8 +14,7 @@ from bot.publish.worker import Deliveries, run_once
 from tests.e2e.test_run_health import parse, value
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-publisher = deliveries_tests.publisher  # the same fixture: PTB on the sandbox
-notification = deliveries_tests.notification
+from test_worker_deliveries import notification  # noqa: E402 (the same render as the delivery tests)
 
 
 async def test_each_notification_is_timed_under_its_outcome(sessions, sandbox, publisher) -> None:
