@@ -301,8 +301,9 @@ async def _insert_publications(
     rows = [{"post_id": post.id, "channel_id": channel.id, "state": PublicationState.PENDING,
              "due_at": dues[channel.id], "next_attempt_at": dues[channel.id],
              "idempotency_key": new_idempotency_key(post.id, channel.id)} for channel in channels]
-    statement = insert(Publication).returning(Publication, sort_by_parameter_order=True)
-    created = list((await session.scalars(statement, rows)).all())
+    # no sort_by_parameter_order: on SQLite it turns the batched INSERT into one per row
+    by_channel = {p.channel_id: p for p in (await session.scalars(insert(Publication).returning(Publication), rows))}
+    created = [by_channel[channel.id] for channel in channels]
     for publication, channel in zip(created, channels, strict=True):
         # the rows this session holds: callers read .post and .channel without a query
         set_committed_value(publication, "post", post)
