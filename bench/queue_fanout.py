@@ -38,7 +38,7 @@ async def bare_insert_seconds(app: App, post_id: int) -> float:
         channel_ids = (await session.scalars(select(Channel.id))).all()
     began = clock.perf_counter()
     async with app.sessions.begin() as session:
-        await session.execute(insert(Publication), [
+        await session.execute(insert(Publication.__table__), [
             {"post_id": post_id, "channel_id": cid, "state": PublicationState.PENDING, "due_at": NOW,
              "next_attempt_at": NOW, "idempotency_key": f"bare-{post_id}-{cid}"} for cid in channel_ids])
     return clock.perf_counter() - began

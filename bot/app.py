@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.publish import queue
 from bot.settings import Settings
 from bot.store import db
-from bot.store.models import Platform, Post, Publication
+from bot.store.models import Platform, Post
 from bot.store.repository import sync_channel
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
 
     @property
-    def enqueue(self) -> Callable[[AsyncSession, Post, datetime], Awaitable[list[Publication]]]:
+    def enqueue(self) -> Callable[[AsyncSession, Post, datetime], Awaitable[list[queue.Queued]]]:
         """The hook ingest awaits for each new queued post: creates its publications (same transaction)."""
         return partial(queue.enqueue, settings=self.settings)
 

@@ -25,10 +25,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -41,6 +41,7 @@ from bot.store.models import Channel, Post, PostStatus, Publication, Publication
 from bot.store.tags import tag_key
 
 log = logging.getLogger(__name__)
+PUBLICATIONS: Table = Publication.__table__  # type: ignore[assignment]  # Core statements: no ORM bookkeeping
 
 Mode = Literal["queue", "next", "now", "at"]
 MODES: tuple[str, ...] = ("queue", "next", "now", "at")
@@ -92,6 +93,28 @@ async def matching_channels(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A channel a post is queued on, as enqueue needs it (a row of three columns, not an ORM object)."""
+
+    id: int
+    name: str
+    paused: bool
+
+
+async def _targets(session: AsyncSession, post: Post, settings: Settings) -> list[tuple[ChannelSettings, Target]]:
+    """:func:`matching_channels` in one Core SELECT … FOR UPDATE (the lock serializes enqueues per channel)."""
+    await post.awaitable_attrs.post_tags
+    keys = {tag.key for tag in post.tags}
+    wanted = [c for c in settings.channels if c.enabled and wants_post(c, keys)]
+    if not wanted:
+        return []
+    query = (select(Channel.id, Channel.name, Channel.paused).where(
+        Channel.name.in_([c.name for c in wanted]), Channel.enabled.is_(True)).order_by(Channel.id).with_for_update())
+    rows = {name: Target(cid, name, paused) for cid, name, paused in (await session.execute(query)).all()}
+    return [(config, rows[config.name]) for config in wanted if config.name in rows]
+
+
 async def publication_of(session: AsyncSession, post_id: int, channel_id: int) -> Publication | None:
     query = select(Publication).where(Publication.post_id == post_id, Publication.channel_id == channel_id)
     return await session.scalar(query)
@@ -99,7 +122,7 @@ async def publication_of(session: AsyncSession, post_id: int, channel_id: int) -
 
 # --- the channel's current queue --------------------------------------------------------------
 
-def _pending_query(channel_id: int, since: datetime | None) -> Select[tuple[int, datetime, PostStatus, int]]:
+def _pending_query(channel_id: int, since: datetime | None) -> Select[int, datetime, PostStatus, int]:
     query = (
         select(Publication.id, Publication.due_at, Post.status, Publication.post_id)
         .join(Post, Post.id == Publication.post_id)
@@ -107,7 +130,8 @@ def _pending_query(channel_id: int, since: datetime | None) -> Select[tuple[int,
                Publication.due_at.is_not(None))
         .order_by(Publication.due_at, Publication.id)
     )
-    return query if since is None else query.where(Publication.due_at >= since)
+    query = query if since is None else query.where(Publication.due_at >= since)
+    return cast("Select[int, datetime, PostStatus, int]", query)  # due_at IS NOT NULL above
 
 
 def _as_items(rows: Sequence[Any], walls: Sequence[time], tz: ZoneInfo) -> list[slotmath.QueueItem]:
@@ -132,7 +156,7 @@ async def _apply_moves(session: AsyncSession, moves: dict[int, datetime], why: s
     """
     if not moves:
         return
-    table = Publication.__table__
+    table = PUBLICATIONS
     await session.execute(
         update(table).where(table.c.id == bindparam("pid")).values(due_at=bindparam("due"),
                                                                    next_attempt_at=bindparam("due")),
@@ -193,11 +217,25 @@ def _checked_times(mode: str, now: datetime, at: datetime | None, settings: Sett
         raise UsageError(f"{at.astimezone(settings.tz):%Y-%m-%d %H:%M %Z} is in the past")
     return now, at
 
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A publication :func:`enqueue` created, as plain values (one post may go to thousands of channels)."""
+
+    id: int
+    post_id: int
+    channel_id: int
+    channel: str  # its name
+    paused: bool  # the channel is paused: nothing goes out until it is resumed
+    due_at: datetime  # aware UTC; next_attempt_at is the same instant
+    idempotency_key: str
+    state: PublicationState = PublicationState.PENDING
+
+
 async def enqueue(
     session: AsyncSession, post: Post, now: datetime, *, settings: Settings,
     mode: Mode = "queue", at: datetime | None = None,
-) -> list[Publication]:
-    """Queue ``post`` on every matching channel; returns the publications created.
+) -> list[Queued]:
+    """Queue ``post`` on every matching channel; returns the publications created, in configuration order.
 
     Idempotent: a channel that already has a publication of this post is left alone (its
     row is not returned). Runs in the caller's transaction; flushes, never commits.
@@ -209,7 +247,7 @@ async def enqueue(
         raise UsageError(f"post {post.id} is deleted and cannot be published")
     already_on = select(Publication.channel_id).where(Publication.post_id == post.id)
     already = set((await session.scalars(already_on)).all())
-    targets = [(config, channel) for config, channel in await matching_channels(session, post, settings, lock=True)
+    targets = [(config, channel) for config, channel in await _targets(session, post, settings)
                if channel.id not in already]
     if already:
         log.debug("post %s is already queued on %d channel(s); unchanged there", post.id, len(already))
@@ -226,7 +264,7 @@ async def enqueue(
 
 
 async def _due_times(
-    session: AsyncSession, targets: Sequence[tuple[ChannelSettings, Channel]], mode: str, now: datetime,
+    session: AsyncSession, targets: Sequence[tuple[ChannelSettings, Target]], mode: str, now: datetime,
     at: datetime | None, tz: ZoneInfo, why: str,
 ) -> dict[int, datetime]:
     """Channel id → due time of the new publication, moving queued ones where the mode says so.
@@ -236,7 +274,7 @@ async def _due_times(
     each channel's future queue (one SELECT and at most one UPDATE per channel).
     """
     dues: dict[int, datetime] = {}
-    after_last: list[tuple[ChannelSettings, Channel]] = []
+    after_last: list[tuple[ChannelSettings, Target]] = []
     for config, channel in targets:
         if mode == "now" or not config.slots:
             dues[channel.id] = at if mode == "at" and at is not None else now
@@ -251,7 +289,7 @@ async def _due_times(
 
 
 async def _after_last_queued(
-    session: AsyncSession, targets: Sequence[tuple[ChannelSettings, Channel]], now: datetime, tz: ZoneInfo,
+    session: AsyncSession, targets: Sequence[tuple[ChannelSettings, Target]], now: datetime, tz: ZoneInfo,
 ) -> dict[int, datetime]:
     """Add to queue: per channel, the first free slot after its last queued (not pinned) post.
 
@@ -277,38 +315,42 @@ async def _after_last_queued(
     query = select(lasts.c.channel_id, lasts.c.last, Publication.due_at).select_from(lasts).outerjoin(Publication, after)
     last_of: dict[int, datetime | None] = {}
     taken: dict[int, set[datetime]] = {}
-    for channel_id, last_due, taken_due in (await session.execute(query)).all():
+    rows = cast(Sequence[tuple[int, datetime | None, datetime | None]], (await session.execute(query)).all())
+    for channel_id, last_due, taken_due in rows:
         last_of[channel_id] = last_due
         if taken_due is not None:
             taken.setdefault(channel_id, set()).add(taken_due)
     dues: dict[int, datetime] = {}
+    # channels alike (same slots, same last post, nothing pinned after it) share one walk
+    walked: dict[tuple[tuple[time, ...], datetime | None, frozenset[datetime]], datetime] = {}
     for config, channel in targets:
-        last_due = last_of.get(channel.id)
-        if last_due is not None and not slotmath.is_slot(config.slots, tz, last_due):
-            items = await _queue_items(session, channel.id, config.slots, tz, since=now)
-            dues[channel.id], _ = _due_for("queue", config.slots, tz, now, None, items)
-        else:
-            dues[channel.id] = slotmath.next_free_slot(config.slots, tz, now, taken.get(channel.id, ()), after=last_due)
+        last_due, walls = last_of.get(channel.id), tuple(config.slots)
+        key = (walls, last_due, frozenset(taken.get(channel.id, ())))
+        if key not in walked:
+            if last_due is not None and not slotmath.is_slot(walls, tz, last_due):
+                items = await _queue_items(session, channel.id, walls, tz, since=now)
+                dues[channel.id], _ = _due_for("queue", walls, tz, now, None, items)
+                continue
+            walked[key] = slotmath.next_free_slot(walls, tz, now, key[2], after=last_due)
+        dues[channel.id] = walked[key]
     return dues
 
 
 async def _insert_publications(
-    session: AsyncSession, post: Post, channels: Sequence[Channel], dues: dict[int, datetime],
-) -> list[Publication]:
-    """One pending publication per channel: ONE bulk INSERT … RETURNING, not a flush per object."""
+    session: AsyncSession, post: Post, channels: Sequence[Target], dues: dict[int, datetime],
+) -> list[Queued]:
+    """One pending publication per channel: ONE executemany INSERT (Core), then ONE SELECT of the new ids."""
     if not channels:
         return []
-    rows = [{"post_id": post.id, "channel_id": channel.id, "state": PublicationState.PENDING,
-             "due_at": dues[channel.id], "next_attempt_at": dues[channel.id],
-             "idempotency_key": new_idempotency_key(post.id, channel.id)} for channel in channels]
-    # no sort_by_parameter_order: on SQLite it turns the batched INSERT into one per row
-    by_channel = {p.channel_id: p for p in (await session.scalars(insert(Publication).returning(Publication), rows))}
-    created = [by_channel[channel.id] for channel in channels]
-    for publication, channel in zip(created, channels, strict=True):
-        # the rows this session holds: callers read .post and .channel without a query
-        set_committed_value(publication, "post", post)
-        set_committed_value(publication, "channel", channel)
-    return created
+    table = PUBLICATIONS
+    keys = {channel.id: new_idempotency_key(post.id, channel.id) for channel in channels}
+    await session.execute(insert(table), [
+        {"post_id": post.id, "channel_id": channel.id, "state": PublicationState.PENDING, "due_at": dues[channel.id],
+         "next_attempt_at": dues[channel.id], "idempotency_key": keys[channel.id]} for channel in channels])
+    ids = dict((await session.execute(select(Publication.channel_id, Publication.id).where(
+        Publication.post_id == post.id))).all())
+    return [Queued(ids[channel.id], post.id, channel.id, channel.name, channel.paused, dues[channel.id], keys[channel.id])
+            for channel in channels]
 
 
 # --- catch-up, pause, resume ----------------------------------------------------------------------
@@ -343,7 +385,7 @@ async def catch_up(
         channel = rows.get(config.name)
         if channel is None or channel.paused or not channel.enabled:
             continue
-        queued = (await session.execute(_pending_query(channel.id, None))).all()
+        queued = list((await session.execute(_pending_query(channel.id, None))).tuples())
         items = _as_items(queued, config.slots, settings.tz)
         late += [i.key for i in items
                  if slotmath.catch_up_action(i.due_at, now, grace) is slotmath.CatchUpAction.PUBLISH_LATE]

@@ -19,6 +19,7 @@ A channel without slots publishes as soon as a post is queued: its next slot is 
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -26,6 +27,12 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 # 400 days of slots: more than a year, so a bounded search never loops forever even if
 # the "taken" set were absurdly large; a queue this long is a misconfiguration.
 MAX_SEARCH_DAYS = 400
+
+
+@functools.lru_cache(maxsize=1024)
+def _walls(slots: tuple[time, ...]) -> tuple[time, ...]:
+    """A channel's slots as sorted naive wall times, computed once per distinct configuration."""
+    return tuple(sorted({s.replace(tzinfo=None, fold=0) for s in slots}))
 
 
 def require_aware(value: datetime, name: str) -> None:
@@ -62,7 +69,7 @@ def iter_slots(slots: Iterable[time], tz: tzinfo, start: datetime) -> Iterator[d
     Empty ``slots`` → nothing. Bounded to MAX_SEARCH_DAYS days after ``start``.
     """
     require_aware(start, "start")
-    walls = sorted({s.replace(tzinfo=None, fold=0) for s in slots})
+    walls = _walls(tuple(slots))
     if not walls:
         return
     first_day = start.astimezone(tz).date() - timedelta(days=1)  # the day before covers offsets
@@ -123,7 +130,7 @@ def is_slot(slots: Sequence[time], tz: tzinfo, instant: datetime) -> bool:
     require_aware(instant, "instant")
     local = instant.astimezone(tz)
     day, wall = local.date(), local.time().replace(fold=0)
-    walls = {s.replace(tzinfo=None, fold=0) for s in slots}
+    walls = _walls(tuple(slots))
     if wall in walls:  # the common case, one conversion; a fold's second occurrence fails the round trip
         return local_to_utc(day, wall, tz) == instant
     # a wall time in a spring-forward gap is shifted: only then does another wall land here

@@ -172,9 +172,11 @@ async def test_enqueue_on_many_channels_makes_one_publication_each_and_is_idempo
         second = await add_post(session, NewPost(source="many", source_key="1", title="#IA", tags=("IA",)))
         created = await queue.enqueue(session, first, MAY, settings=app.settings)
         assert len(created) == 38 and len({p.channel_id for p in created}) == 38
-        assert {p.channel.name for p in created}.isdisjoint({"relais-7", "relais-8"})
+        assert [p.channel for p in created] == [c["name"] for c in channels if c["name"] not in ("relais-7", "relais-8")]
         assert {p.due_at for p in created} == {datetime(2026, 5, 4, 7, 0, tzinfo=UTC)}  # 09:00 Paris
-        assert all(p.post is first and p.next_attempt_at == p.due_at for p in created)
+        rows = (await session.scalars(select(Publication).where(Publication.post_id == first.id))).unique().all()
+        assert sorted(p.id for p in created) == sorted(r.id for r in rows)
+        assert all(r.next_attempt_at == r.due_at and r.state == "pending" for r in rows)
         assert await queue.enqueue(session, first, MAY, settings=app.settings) == []
         assert await queue.enqueue(session, first, MAY, settings=app.settings, mode="next") == []
         behind = await queue.enqueue(session, second, MAY, settings=app.settings)
