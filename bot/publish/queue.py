@@ -293,33 +293,33 @@ async def _after_last_queued(
 ) -> dict[int, datetime]:
     """Add to queue: per channel, the first free slot after its last queued (not pinned) post.
 
-    One statement for every channel: the latest future pending publication of a post not
-    scheduled at an exact time (an indexed backward probe of ``(channel_id, due_at)`` per
-    channel), and the publications after it (pinned ones only, so few), whose instants are
-    taken. Gaps before the last queued post are not refilled, as before. A last one that
-    is no slot (the slots changed since, or it was shared now) is pinned by the queue's
-    rules: that channel's queue is then read in full, as before.
+    One statement for every channel: two indexed backward probes of ``(channel_id,
+    due_at)`` per channel — the latest future pending publication of a post not scheduled
+    at an exact time, and the latest of all. Only where they differ (posts pinned after the
+    last queued one) a second statement reads those pinned instants, which are taken.
+    Gaps before the last queued post are not refilled, as before. A last one that is no
+    slot (the slots changed since, or it was shared now) is pinned by the queue's rules:
+    that channel's queue is then read in full, as before.
     """
     if not targets:
         return {}
-    pending = (Publication.state == PublicationState.PENDING, Publication.due_at >= now)
-    last = (
-        select(Publication.due_at).join(Post, Post.id == Publication.post_id)
-        .where(Publication.channel_id == Channel.id, *pending, Post.status != PostStatus.SCHEDULED)
-        .order_by(Publication.due_at.desc()).limit(1).correlate(Channel).scalar_subquery()
-    )
-    lasts = select(Channel.id.label("channel_id"), last.label("last")).where(
-        Channel.id.in_([channel.id for _, channel in targets])).subquery()
-    after = and_(Publication.channel_id == lasts.c.channel_id, *pending,
-                 or_(lasts.c.last.is_(None), Publication.due_at > lasts.c.last))
-    query = select(lasts.c.channel_id, lasts.c.last, Publication.due_at).select_from(lasts).outerjoin(Publication, after)
-    last_of: dict[int, datetime | None] = {}
-    taken: dict[int, set[datetime]] = {}
+    pending = (Publication.channel_id == Channel.id, Publication.state == PublicationState.PENDING,
+               Publication.due_at >= now)
+    latest = select(Publication.due_at).where(*pending).order_by(Publication.due_at.desc()).limit(1)
+    last_queued = latest.join(Post, Post.id == Publication.post_id).where(Post.status != PostStatus.SCHEDULED)
+    query = select(Channel.id, last_queued.correlate(Channel).scalar_subquery(),
+                   latest.correlate(Channel).scalar_subquery()).where(Channel.id.in_([c.id for _, c in targets]))
     rows = cast(Sequence[tuple[int, datetime | None, datetime | None]], (await session.execute(query)).all())
-    for channel_id, last_due, taken_due in rows:
-        last_of[channel_id] = last_due
-        if taken_due is not None:
-            taken.setdefault(channel_id, set()).add(taken_due)
+    last_of = {channel_id: last for channel_id, last, _ in rows}
+    taken: dict[int, set[datetime]] = {}
+    above = [(channel_id, last) for channel_id, last, top in rows if top != last]
+    if above:
+        after_last = or_(*(and_(Publication.channel_id == channel_id, Publication.due_at > (last or now))
+                           for channel_id, last in above))
+        pinned = select(Publication.channel_id, Publication.due_at).where(
+            Publication.state == PublicationState.PENDING, Publication.due_at >= now, after_last)
+        for channel_id, due in cast(Sequence[tuple[int, datetime]], (await session.execute(pinned)).all()):
+            taken.setdefault(channel_id, set()).add(due)
     dues: dict[int, datetime] = {}
     # channels alike (same slots, same last post, nothing pinned after it) share one walk
     walked: dict[tuple[tuple[time, ...], datetime | None, frozenset[datetime]], datetime] = {}
