@@ -385,7 +385,7 @@ async def catch_up(
         channel = rows.get(config.name)
         if channel is None or channel.paused or not channel.enabled:
             continue
-        queued = list((await session.execute(_pending_query(channel.id, None))).tuples())
+        queued = (await session.execute(_pending_query(channel.id, None))).all()
         items = _as_items(queued, config.slots, settings.tz)
         late += [i.key for i in items
                  if slotmath.catch_up_action(i.due_at, now, grace) is slotmath.CatchUpAction.PUBLISH_LATE]
