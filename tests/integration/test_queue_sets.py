@@ -97,10 +97,7 @@ def test_the_scenarios_cover_what_the_issue_names() -> None:
 
 @pytest.fixture
 async def app(database_url: str, engine: AsyncEngine) -> App:
-    settings = load_settings(None, env={}, database_url=database_url, channels=PARIS_CHANNELS)
-    relais = App(settings=settings, engine=engine, sessions=async_sessionmaker(engine, expire_on_commit=False))
-    await relais.sync_channels()
-    return relais
+    return await _app_with(database_url, engine, PARIS_CHANNELS)
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
