@@ -25,10 +25,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVarTuple, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Row, Select, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -41,6 +41,7 @@ from bot.store.models import Channel, Post, PostStatus, Publication, Publication
 from bot.store.tags import tag_key
 
 log = logging.getLogger(__name__)
+Ts = TypeVarTuple("Ts")
 PUBLICATIONS: Table = Publication.__table__  # type: ignore[assignment]  # Core statements: no ORM bookkeeping
 
 Mode = Literal["queue", "next", "now", "at"]
@@ -111,7 +112,7 @@ async def _targets(session: AsyncSession, post: Post, settings: Settings) -> lis
         return []
     query = (select(Channel.id, Channel.name, Channel.paused).where(
         Channel.name.in_([c.name for c in wanted]), Channel.enabled.is_(True)).order_by(Channel.id).with_for_update())
-    rows = {name: Target(cid, name, paused) for cid, name, paused in (await session.execute(query)).all()}
+    rows = {name: Target(cid, name, paused) for cid, name, paused in await _rows(session, query)}
     return [(config, rows[config.name]) for config in wanted if config.name in rows]
 
 
@@ -140,11 +141,16 @@ def _as_items(rows: Sequence[Any], walls: Sequence[time], tz: ZoneInfo) -> list[
             for pid, due, status, _ in rows]
 
 
+async def _rows(session: AsyncSession, query: Select[*Ts]) -> Sequence[Row[*Ts]]:
+    """Rows of plain columns through the session's connection: Core, so no ORM result processing per row."""
+    return (await (await session.connection()).execute(query)).all()
+
+
 async def _queue_items(
     session: AsyncSession, channel_id: int, walls: Sequence[time], tz: ZoneInfo, *, since: datetime | None = None,
 ) -> list[slotmath.QueueItem]:
     """The channel's pending publications in due order (from ``since``), as light tuples: one SELECT."""
-    return _as_items((await session.execute(_pending_query(channel_id, since))).all(), walls, tz)
+    return _as_items(await _rows(session, _pending_query(channel_id, since)), walls, tz)
 
 
 async def _apply_moves(session: AsyncSession, moves: dict[int, datetime], why: str) -> None:
@@ -309,7 +315,7 @@ async def _after_last_queued(
     last_queued = latest.join(Post, Post.id == Publication.post_id).where(Post.status != PostStatus.SCHEDULED)
     query = select(Channel.id, last_queued.correlate(Channel).scalar_subquery(),
                    latest.correlate(Channel).scalar_subquery()).where(Channel.id.in_([c.id for _, c in targets]))
-    rows = cast(Sequence[tuple[int, datetime | None, datetime | None]], (await session.execute(query)).all())
+    rows = cast(Sequence[tuple[int, datetime | None, datetime | None]], await _rows(session, query))
     last_of = {channel_id: last for channel_id, last, _ in rows}
     taken: dict[int, set[datetime]] = {}
     above = [(channel_id, last) for channel_id, last, top in rows if top != last]
@@ -318,7 +324,7 @@ async def _after_last_queued(
                            for channel_id, last in above))
         pinned = select(Publication.channel_id, Publication.due_at).where(
             Publication.state == PublicationState.PENDING, Publication.due_at >= now, after_last)
-        for channel_id, due in cast(Sequence[tuple[int, datetime]], (await session.execute(pinned)).all()):
+        for channel_id, due in cast(Sequence[tuple[int, datetime]], await _rows(session, pinned)):
             taken.setdefault(channel_id, set()).add(due)
     dues: dict[int, datetime] = {}
     # channels alike (same slots, same last post, nothing pinned after it) share one walk
@@ -347,8 +353,7 @@ async def _insert_publications(
     await session.execute(insert(table), [
         {"post_id": post.id, "channel_id": channel.id, "state": PublicationState.PENDING, "due_at": dues[channel.id],
          "next_attempt_at": dues[channel.id], "idempotency_key": keys[channel.id]} for channel in channels])
-    ids = dict((await session.execute(select(Publication.channel_id, Publication.id).where(
-        Publication.post_id == post.id))).all())
+    ids = dict(await _rows(session, select(Publication.channel_id, Publication.id).where(Publication.post_id == post.id)))
     return [Queued(ids[channel.id], post.id, channel.id, channel.name, channel.paused, dues[channel.id], keys[channel.id])
             for channel in channels]
 
@@ -385,7 +390,7 @@ async def catch_up(
         channel = rows.get(config.name)
         if channel is None or channel.paused or not channel.enabled:
             continue
-        queued = (await session.execute(_pending_query(channel.id, None))).all()
+        queued = await _rows(session, _pending_query(channel.id, None))
         items = _as_items(queued, config.slots, settings.tz)
         late += [i.key for i in items
                  if slotmath.catch_up_action(i.due_at, now, grace) is slotmath.CatchUpAction.PUBLISH_LATE]
