@@ -220,7 +220,7 @@ def _number(text: str) -> int:
 
 
 def write_config(folder: Path, database_url: str, sandbox_url: str, mastodon_url: str) -> Path:
-    from bot.sandbox.samples import two_channel_config
+    from bot.samples import two_channel_config
 
     config = folder / "relais.toml"
     config.write_text(two_channel_config(
@@ -243,7 +243,7 @@ async def prepare(settings: Any, posts: int) -> None:
     from sqlalchemy import text
 
     from bot.app import open_app
-    from bot.sandbox.samples import numbered_article
+    from bot.samples import numbered_article
     from bot.store import db
     from bot.store.models import Base
     from bot.store.repository import add_post
@@ -473,7 +473,8 @@ def run_sabotaged_worker(mode: str, relais_args: list[str]) -> None:
     elif mode == "sent-first":
         async def send_after_marking(self: Any, publication: Any) -> None:
             job, target = targets.Job.of(publication), self.targets[publication.channel.name]
-            await self._complete(job, SimpleNamespace(remote_id="?", remote_url=None))
+            await self._complete(outbox.PUBLICATIONS, job.publication_id, SimpleNamespace(remote_id="?"),
+                                 remote_url=None, sent_version=job.content_version)
             await target.send(job, await self._render(target, publication), self.now)
             self.tally.add("sent")
 

@@ -15,6 +15,7 @@ import asyncio
 import enum
 import logging
 import os
+import random
 import signal
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -22,22 +23,29 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bot.app import App
+from bot.app import App, build_chat_application, make_render
 from bot.errors import ConfigError, PublishError
-from bot.format import Article, Profile, render_mastodon, render_telegram
+from bot.format import Article, Profile, render_telegram
+from bot.format.model import TelegramRender
 from bot.ingest import service as ingest
 from bot.publish import queue
 from bot.publish.classify import scrub
 from bot.publish.mastodon import MediaFetcher, fetch_media
+from bot.publish.outbox import RetryPolicy
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
-from bot.publish.targets import MastodonTarget, Target, build_targets
-from bot.publish.worker import WorkerReport, run_once
-from bot.schedule.scheduler import build_scheduler, in_transaction
+from bot.publish.targets import DeliveryTarget, MastodonTarget, Sent, Target, build_targets
+from bot.publish.worker import Deliveries, RenderPublication, WorkerReport, run_once
+from bot.schedule.scheduler import build_scheduler, in_transaction, relais_jobs
 from bot.settings import FeedSettings, Settings
-from bot.store.models import Platform, Publication
+from bot.store.models import Delivery, Post
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.publish.telegram import TelegramPublisher
 
 log = logging.getLogger(__name__)
 
@@ -76,29 +84,63 @@ async def telegram_reachable(settings: Settings) -> AsyncIterator[None]:
         raise PublishError(f"Telegram Bot API at {base} is unavailable: {scrub(str(exc))}") from None
 
 
-def make_render(settings: Settings, targets: dict[str, Target]) -> Callable[[Publication], Any]:
-    """publication → the formatter's render for its channel's profile (and live instance limits)."""
-    profiles = {
-        channel.name: Profile.from_settings(channel.platform, settings.profile_for(channel),
-                                            visibility=channel.visibility)
-        for channel in settings.channels
-    }
+def render_notification(delivery: Delivery) -> TelegramRender:
+    """A reader's notification: the post as the formatter renders it for Telegram (the fan-out may refine it)."""
+    return render_telegram(Article.from_post(delivery.post), Profile(platform="telegram"))
 
-    def render(publication: Publication) -> Any:
-        name = publication.channel.name
-        profile = profiles[name]
-        article = Article.from_post(publication.post)
-        if publication.channel.platform is Platform.TELEGRAM:
-            return render_telegram(article, profile)
-        target = targets.get(name)
-        limits = target.publisher.limits if isinstance(target, MastodonTarget) else None
-        if limits is None:
-            return render_mastodon(article, profile)
-        return render_mastodon(
-            article, profile, max_characters=limits.max_characters, url_length=limits.characters_reserved_per_url
-        )
 
-    return render
+# Reconnecting to an unreachable Bot API: 5 s, 10 s, … up to 5 minutes between tries.
+RECONNECT = RetryPolicy(base=timedelta(seconds=5), cap=timedelta(minutes=5), max_attempts=0)
+
+
+class TelegramLink:
+    """The Telegram publisher, reconnected with backoff while the Bot API is unreachable.
+
+    A platform that is down holds back its own channels only (issue 11 item 2): the worker
+    starts anyway, Mastodon goes on, and the outage is logged once, not every sweep. A token
+    the Bot API rejects is still a configuration error, raised at once.
+    """
+
+    def __init__(self, publisher: TelegramPublisher, settings: Settings, channels: int) -> None:
+        self.publisher, self.settings, self.channels = publisher, settings, channels
+        self.up = False
+        self.failures = 0
+        self.next_try: datetime | None = None
+
+    async def connect(self, now: datetime) -> bool:
+        """True when the Bot API answered (now or before); tries again only once the backoff is over."""
+        if self.up:
+            return True
+        if self.next_try is not None and now < self.next_try:
+            return False
+        try:
+            async with telegram_reachable(self.settings):
+                await self.publisher.start()
+        except ConfigError:
+            raise
+        except PublishError as exc:
+            self.failures += 1
+            self.next_try = now + RECONNECT.delay(self.failures, random.Random())
+            if self.failures == 1:
+                log.warning("%s: its %d channel(s) and reader notifications wait; retrying with backoff",
+                            exc, self.channels)
+            else:
+                log.debug("Telegram still unreachable (try %d); next try at %s", self.failures, self.next_try)
+            return False
+        if self.failures:
+            log.warning("Telegram Bot API reachable again after %d failed tries; its channels resume", self.failures)
+        self.up, self.failures, self.next_try = True, 0, None
+        return True
+
+    # TelegramPublisherLike: the targets call these only while the link is up
+    async def send(self, chat: str, render: TelegramRender) -> Sent:
+        return await self.publisher.send(chat, render)
+
+    async def edit(self, chat: str, remote_id: str, render: TelegramRender) -> None:
+        await self.publisher.edit(chat, remote_id, render)
+
+    async def delete(self, chat: str, remote_id: str, sent_at: datetime, now: datetime) -> bool:
+        return await self.publisher.delete(chat, remote_id, sent_at, now)
 
 
 @dataclass
@@ -112,10 +154,25 @@ class Publishing:
     batch: int = 50
     stale_after: timedelta = timedelta(minutes=10)  # claims older than this are a dead worker's
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    render: Callable[[Publication], Any] = field(init=False)
+    telegram: TelegramLink | None = None
+    deliveries: Deliveries | None = None  # reader notifications, when a Telegram publisher exists
+    render: RenderPublication = field(init=False)
 
     def __post_init__(self) -> None:
         self.render = make_render(self.app.settings, self.targets)  # profiles built once, not per pass
+
+    @property
+    def held_back(self) -> tuple[str, ...]:
+        """Channels whose platform is unreachable: they wait, the others publish."""
+        if self.telegram is None or self.telegram.up:
+            return ()
+        return tuple(name for name, target in self.targets.items() if not isinstance(target, MastodonTarget))
+
+    async def _reachable(self, now: datetime) -> tuple[dict[str, Target], Deliveries | None]:
+        if self.telegram is not None and not await self.telegram.connect(now):
+            held = set(self.held_back)
+            return {name: target for name, target in self.targets.items() if name not in held}, None
+        return self.targets, self.deliveries
 
     async def sweep(self, now: datetime | None = None) -> WorkerReport:
         """Publish what is due: batch after batch while batches come back full.
@@ -130,11 +187,11 @@ class Publishing:
         async with self.lock:
             passes: list[WorkerReport] = []
             when = now or self.clock()
+            targets, deliveries = await self._reachable(self.clock())
             while True:
                 report = await run_once(
-                    self.app.sessions, when, worker_id=self.worker_id, publishers=self.targets,
-                    render=self.render, limit=self.batch,
-                    stale_after=self.stale_after,
+                    self.app.sessions, when, worker_id=self.worker_id, publishers=targets,
+                    render=self.render, limit=self.batch, stale_after=self.stale_after, deliveries=deliveries,
                 )
                 passes.append(report)
                 if report.claimed < self.batch:
@@ -147,7 +204,7 @@ class Publishing:
         for _ in range(max_passes):
             report = await self.sweep(now)
             sweeps.append(report)
-            if not any(getattr(report, name) for name in ("sent", "retried", "dead", "edited", "deleted")):
+            if not any(getattr(report, name) for name in ("sent", "delivered", "retried", "dead", "edited", "deleted")):
                 break
         return combine(sweeps)
 
@@ -161,30 +218,38 @@ def combine(reports: list[WorkerReport]) -> WorkerReport:
 
 async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, clock: Clock = utc_clock,
                           media_fetcher: MediaFetcher = fetch_media) -> Publishing:
-    """Start the Telegram publisher (when a Telegram channel exists) and build every target."""
+    """Start the Telegram publisher (when a Telegram channel exists) and build every target.
+
+    An unreachable Bot API does not stop the start: Telegram's channels wait (see ``TelegramLink``).
+    """
     settings = app.settings
-    telegram = None
-    if any(c.enabled and c.platform == "telegram" for c in settings.channels):
+    link = None
+    limits = TelegramLimits(allow_paid_broadcast=settings.telegram.allow_paid_broadcast) \
+        if settings.telegram.rate_limits else None
+    telegram_channels = sum(1 for c in settings.channels if c.enabled and c.platform == "telegram")
+    if telegram_channels:
         from bot.publish.telegram import TelegramPublisher
 
         settings.require_telegram_token()
-        async with telegram_reachable(settings):
-            telegram = await stack.enter_async_context(TelegramPublisher.from_settings(settings))
-    targets = build_targets(
-        settings, telegram,
-        telegram_limits=TelegramLimits(allow_paid_broadcast=settings.telegram.allow_paid_broadcast)
-        if settings.telegram.rate_limits else None,
-        mastodon_limits=MastodonLimits(),
-        media_fetcher=media_fetcher,
-    )
+        publisher = TelegramPublisher.from_settings(settings)
+        stack.push_async_callback(publisher.stop)
+        link = TelegramLink(publisher, settings, telegram_channels)
+        await link.connect(clock())
+    targets = build_targets(settings, link, telegram_limits=limits, mastodon_limits=MastodonLimits(),
+                            media_fetcher=media_fetcher)
+    deliveries = Deliveries(DeliveryTarget(link, limits), render_notification) if link is not None else None
     return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock,
-                      stale_after=timedelta(seconds=settings.schedule.claim_timeout_seconds))
+                      stale_after=timedelta(seconds=settings.schedule.claim_timeout_seconds),
+                      telegram=link, deliveries=deliveries)
 
 
 async def poll_feeds(app: App, feeds: list[FeedSettings], now: datetime) -> list[ingest.ImportReport]:
     """Poll the feeds whose next poll time has come (a failing feed's backoff is honoured)."""
-    return await ingest.poll_due(app, feeds, now=now, enqueue=app.enqueue,
-                                 default_language=app.settings.default_language)
+
+    async def enqueue(session: AsyncSession, post: Post, when: datetime) -> None:
+        await app.enqueue(session, post, when)  # ingest wants no result back
+
+    return await ingest.poll_due(app, feeds, now=now, enqueue=enqueue, default_language=app.settings.default_language)
 
 
 async def poll_feed(app: App, feed: FeedSettings, now: datetime) -> list[ingest.ImportReport]:
@@ -197,6 +262,12 @@ class OnceReport:
     moved: int
     late: int
     worker: WorkerReport
+    held_back: tuple[str, ...] = ()  # channels not served: their platform was unreachable
+
+    @property
+    def partial(self) -> bool:
+        """Something was given up or held back: `run --once` exits with PARTIAL_FAILURE_EXIT."""
+        return bool(self.worker.dead or self.held_back)
 
 
 async def run_once_now(app: App, *, worker_id: str | None = None, clock: Clock = utc_clock,
@@ -210,18 +281,21 @@ async def run_once_now(app: App, *, worker_id: str | None = None, clock: Clock =
         publishing = await open_publishing(stack, app, worker_id=worker_id or default_worker_id(), clock=clock,
                                            media_fetcher=media_fetcher)
         worker = await publishing.drain()
-    return OnceReport(tuple(reports), len(caught.moved), len(caught.late), worker)
+    return OnceReport(tuple(reports), len(caught.moved), len(caught.late), worker, publishing.held_back)
 
 
 async def _start_updates(stack: AsyncExitStack, app: App) -> None:
     """Receive Telegram updates (long polling, or a webhook with secret-token checks)."""
-    from bot.chat.application import build_application
-
     settings = app.settings
-    application = build_application(app)
+    application = build_chat_application(app)
     async with telegram_reachable(settings):
         await application.initialize()
+    # run_polling/run_webhook would call these hooks; this process drives the lifecycle itself.
+    if application.post_shutdown is not None:
+        stack.push_async_callback(application.post_shutdown, application)
     stack.push_async_callback(application.shutdown)
+    if application.post_init is not None:
+        await application.post_init(application)
     await application.start()
     stack.push_async_callback(application.stop)
     updater = application.updater
@@ -253,14 +327,12 @@ async def run_forever(app: App, *, role: Role, stop: asyncio.Event, worker_id: s
         if role in (Role.ALL, Role.WORKER):
             publishing = await open_publishing(stack, app, worker_id=worker_id or default_worker_id(), clock=clock,
                                                media_fetcher=media_fetcher)
-            scheduler = build_scheduler(
-                settings,
-                sweep=publishing.sweep,
-                poll=partial(poll_feed, app),
-                clock=clock,
+            jobs = relais_jobs(
+                settings, sweep=publishing.sweep, poll=partial(poll_feed, app),
                 catch_up=in_transaction(app.sessions, partial(queue.catch_up, settings=settings)),
                 next_due=in_transaction(app.sessions, queue.next_due_at),
             )
+            scheduler = build_scheduler(jobs, clock=clock, timezone=settings.tz)
             scheduler.start()
 
             async def stop_scheduler() -> None:

@@ -424,6 +424,7 @@ def load_settings(
     env: Mapping[str, str] | None = None,
     *,
     warn: Callable[[str], None] | None = None,
+    resolve_secrets: bool = True,
     **overrides: Any,
 ) -> Settings:
     """Build Settings from a TOML file, an environment mapping and explicit overrides.
@@ -431,13 +432,16 @@ def load_settings(
     Raises ConfigError with one line naming where the bad value came from (the file and its
     line, the environment variable, or the flag), the key and what is wrong. Warnings go to
     ``warn`` (default: this module's logger); the CLI holds them until logging is configured.
+    ``resolve_secrets=False`` leaves token_env/token_file unread, for commands that send
+    nothing (`relais render`): their tokens stay None.
     """
     env = dict(env or {})
     warn = warn or log.warning
     source = str(config_path) if config_path else "environment"
     text, data = _read_file(config_path) if config_path is not None else ("", {})
     try:
-        _resolve_secrets(data, env, source, warn)
+        if resolve_secrets:
+            _resolve_secrets(data, env, source, warn)
     except _KeyValueError as exc:
         raise ConfigError(f"{_at(source, _value_line(text, exc.key, exc.value))}: {exc}") from None
     except ValueError as exc:

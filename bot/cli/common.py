@@ -13,10 +13,9 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from bot.app import App, open_app
+from bot.app import App, run_app
 from bot.logs import configure_logging, secrets_of
 from bot.settings import Settings, load_settings
-from bot.store import db
 
 T = TypeVar("T")
 
@@ -39,8 +38,12 @@ def options(ctx: typer.Context) -> GlobalOptions:
     return root.obj
 
 
-def settings(ctx: typer.Context) -> Settings:
-    """Load settings once per invocation and configure logging with the secrets to mask."""
+def settings(ctx: typer.Context, *, secrets: bool = True) -> Settings:
+    """Load settings once per invocation and configure logging with the secrets to mask.
+
+    ``secrets=False``: tokens named by token_env/token_file are not read (a command that
+    sends nothing must not demand them). An invocation loads them once, the first way asked.
+    """
     root = ctx.find_root()
     cached = root.meta.get("relais.settings")
     if cached is not None:
@@ -55,6 +58,7 @@ def settings(ctx: typer.Context) -> Settings:
         database_url=opts.database,
         log_format=opts.log_format,
         log_level=opts.log_level,
+        resolve_secrets=secrets,
     )
     configure_logging(loaded.log_level, loaded.log_format, secrets_of(loaded))
     for warning in held:
@@ -67,12 +71,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def with_app(ctx: typer.Context, work: Callable[[App], Awaitable[T]], *, check_schema: bool = True) -> T:
-    """Open the app (engine, schema check), run ``work`` with it, close everything."""
-    loaded = settings(ctx)
-
-    async def main() -> T:
-        async with open_app(loaded, check_schema=check_schema) as app, db.connected(app.engine):
-            return await work(app)
-
-    return run(main())
+def with_app(ctx: typer.Context, work: Callable[[App], Awaitable[T]], *, check_schema: bool = True,
+             secrets: bool = True) -> T:
+    """Run ``work`` with the app the composition root opens from this invocation's settings."""
+    return run_app(settings(ctx, secrets=secrets), work, check_schema=check_schema)

@@ -54,7 +54,7 @@ def demo(
             "or, in a checkout of the repository:  pip install -e '.[demo]'",
             markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2)
-    from bot.sandbox import demo as service
+    from bot import demo as service
 
     opts = options(ctx)
     database_url = opts.database or service.DEFAULT_DATABASE_URL
@@ -102,7 +102,7 @@ async def _keep_running(platforms: Any, app: App) -> None:
         console.print(line, soft_wrap=True, highlight=False)
     stop = asyncio.Event()
     runtime.install_signal_handlers(stop)
-    from bot.sandbox.demo import WORKER_ID, bundled_media
+    from bot.demo import WORKER_ID, bundled_media
 
     await runtime.run_forever(app, role=runtime.Role.ALL, stop=stop, worker_id=WORKER_ID, media_fetcher=bundled_media)
 

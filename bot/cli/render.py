@@ -1,9 +1,14 @@
-"""`relais render`: see what each channel would publish, without publishing anything."""
+"""`relais render`: see what each channel would publish, without publishing anything.
+
+The renders come from ``bot.publish.render.render_for``, the function the outbox worker
+uses. Nothing is sent, so no token is read; Mastodon instances are only asked for their
+public limits (``/api/v2/instance``), unless ``--offline``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,58 +20,62 @@ from rich.text import Text
 
 from bot.app import App
 from bot.cli.common import console, settings, with_app
-from bot.errors import UsageError
-from bot.format import Article, Profile, render_mastodon, render_telegram
+from bot.errors import ParseError, UsageError
+from bot.format import Article, MastodonRender, TelegramRender
 from bot.i18n import base_language
-from bot.settings import ProfileSettings, Settings
+from bot.ingest.fetch import DEFAULT_MAX_BYTES, read_file
+from bot.publish.render import DEFAULT_LIMITS, RenderChannel, StatusLimits, limits_for, render_channels, render_for
+from bot.settings import Settings
 from bot.store import repository
 
 
-@dataclass(frozen=True)
-class Target:
-    name: str
-    platform: str
-    profile: Profile
-
-
-def targets(loaded: Settings, only: str | None) -> list[Target]:
-    """The configured channels, or one default Telegram and one default Mastodon channel."""
-    found = [
-        Target(c.name, c.platform, Profile.from_settings(c.platform, loaded.profile_for(c), visibility=c.visibility))
-        for c in loaded.channels
-    ] or [
-        Target("telegram", "telegram", Profile.from_settings("telegram", ProfileSettings())),
-        Target("mastodon", "mastodon", Profile.from_settings("mastodon", ProfileSettings())),
-    ]
+def chosen_channels(loaded: Settings, only: str | None) -> list[RenderChannel]:
+    """The configured channels (or the two defaults), or only the one named by ``--channel``."""
+    found = render_channels(loaded)
     if only is not None:
-        found = [t for t in found if t.name == only]
+        found = [c for c in found if c.name == only]
         if not found:
             raise UsageError(f"--channel {only}: no such channel")
     return found
 
 
-def render_one(source_key: str, article: Article, target: Target) -> dict[str, Any]:
+def limit_source(channel: RenderChannel, limit: int, limits: StatusLimits) -> str:
+    """Which limit bound the render: the profile's cap, the instance's (live), Mastodon's
+    default or Telegram's documented one."""
+    if channel.profile.max_length is not None and limit == channel.profile.max_length:
+        return "profile"
+    if channel.platform == "telegram":
+        return "telegram"
+    return "live" if limits.is_live else "default"
+
+
+def render_one(source_key: str, article: Article, channel: RenderChannel, limits: StatusLimits) -> dict[str, Any]:
     """One object of the `--json` contract (post × channel)."""
-    if target.platform == "telegram":
-        tg = render_telegram(article, target.profile)
-        return {"source_key": source_key, "channel": target.name, "platform": "telegram", "text": tg.text,
-                "parse_mode": tg.parse_mode, "photo": tg.photo, "spoiler_text": None,
-                "language": base_language(article.language), "length": tg.length, "limit": tg.limit}
-    md = render_mastodon(article, target.profile)
-    return {"source_key": source_key, "channel": target.name, "platform": "mastodon", "status": md.status,
-            "parse_mode": None, "photo": md.media_url, "spoiler_text": md.spoiler_text or None,
-            "language": md.language, "length": md.length, "limit": md.limit}
+    rendered = render_for(channel, article, limits)
+    common = {"source_key": source_key, "channel": channel.name, "platform": channel.platform,
+              "length": rendered.length, "limit": rendered.limit,
+              "limit_source": limit_source(channel, rendered.limit, limits)}
+    if isinstance(rendered, TelegramRender):
+        return {**common, "text": rendered.text, "parse_mode": rendered.parse_mode, "photo": rendered.photo,
+                "spoiler_text": None, "language": base_language(article.language),
+                "buttons": [button.label for button in rendered.follow_buttons]}
+    assert isinstance(rendered, MastodonRender)
+    return {**common, "status": rendered.status, "parse_mode": None, "photo": rendered.media_url,
+            "spoiler_text": rendered.spoiler_text or None, "language": rendered.language}
 
 
-def _articles_from_file(path: Path, loaded: Settings) -> list[tuple[str, Article]]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+def articles_from_file(path: Path, loaded: Settings) -> list[tuple[str, Article]]:
+    """The entries of a feed file, read under the importer's size cap; not a feed is an error."""
+    if not path.is_file():
+        raise UsageError(f"{path}: cannot read (no such file)")
+    fetched = read_file(str(path), max_bytes=DEFAULT_MAX_BYTES)  # FetchError over the cap, as `import`
     from bot.ingest.parse import parse_feed
 
-    parsed = parse_feed(data, source=path.name, default_language=loaded.default_language, now=datetime.now(UTC),
-                        markdown=False)  # renders read the HTML body; markdownify is the slow step
+    parsed = parse_feed(fetched.content, source=path.name, default_language=loaded.default_language,
+                        now=datetime.now(UTC), markdown=False)  # renders read the HTML body; markdownify is slow
+    if not parsed.entries and parsed.error:
+        reason = parsed.error if parsed.error.startswith("not a feed") else f"not a feed ({parsed.error})"
+        raise ParseError(f"{path}: {reason}")
     return [(entry.source_key, Article.from_post(entry)) for entry in parsed.entries]
 
 
@@ -76,8 +85,24 @@ def _panel(row: dict[str, Any]) -> Panel:
     if row["spoiler_text"]:
         body.append(f"CW: {row['spoiler_text']}\n\n", style="yellow")
     body.append(row.get("text") or row.get("status") or "")
-    measure = f"[{'red' if over else 'green'}]{row['length']}/{row['limit']}[/]"
+    for label in row.get("buttons") or ():
+        body.append(f"\n[ {label} ]", style="dim")
+    measure = f"[{'red' if over else 'green'}]{row['length']}/{row['limit']}[/] ({row['limit_source']})"
     return Panel(body, title=f"{row['channel']} ({row['platform']})", subtitle=measure, width=60)
+
+
+def _say_limits(channels: list[RenderChannel], limits: dict[str, StatusLimits], offline: bool) -> None:
+    for channel in channels:
+        if channel.platform != "mastodon":
+            continue
+        used = limits.get(channel.name, DEFAULT_LIMITS)
+        figures = f"{used.max_characters} characters, {used.url_length} per URL"
+        if used.is_live:
+            console.print(f"{channel.name}: limits read from {channel.instance_url} ({figures})", highlight=False)
+        else:
+            why = ("--offline" if offline else "no instance_url" if not channel.instance_url
+                   else f"{channel.instance_url} unreachable")
+            console.print(f"{channel.name}: Mastodon's default limits ({figures}; {why})", highlight=False)
 
 
 def render(
@@ -86,27 +111,34 @@ def render(
     post_id: int | None = typer.Option(None, "--post", help="Render a stored post instead of a file."),
     channel: str | None = typer.Option(None, "--channel", help="Only this channel."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per post × channel."),
+    offline: bool = typer.Option(False, "--offline", help="Don't ask Mastodon instances for their limits; use "
+                                 "Mastodon's defaults (500 characters, 23 per URL)."),
 ) -> None:
     """Show what each channel would publish: text, measured length and limit. Sends nothing."""
     if (source is None) == (post_id is None):
         raise UsageError("give either a SOURCE file or --post ID")
-    loaded = settings(ctx)
-    chosen = targets(loaded, channel)
+    loaded = settings(ctx, secrets=False)
+    chosen = chosen_channels(loaded, channel)
     if post_id is not None:
         async def work(relais: App) -> list[tuple[str, Article]]:
             async with relais.sessions() as session:
                 post = await repository.get_post(session, post_id)
                 return [(post.source_key, Article.from_post(post))]
 
-        articles = with_app(ctx, work)
+        articles = with_app(ctx, work, secrets=False)
     else:
-        articles = _articles_from_file(source, loaded)  # type: ignore[arg-type]
-    rows = [render_one(key, article, target) for key, article in articles for target in chosen]
+        assert source is not None
+        articles = articles_from_file(source, loaded)
+    limits = {} if offline or not articles else asyncio.run(limits_for(chosen))
+    rows = [render_one(key, article, target, limits.get(target.name, DEFAULT_LIMITS))
+            for key, article in articles for target in chosen]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
-        console.print("Nothing to render: the source has no entries.")
+        console.print("Nothing to render: the feed has no entries.")
+        return
+    _say_limits(chosen, limits, offline)
     for key, article in articles:
         console.rule(f"{article.title or key}", characters="─")
         console.print(Columns([_panel(r) for r in rows if r["source_key"] == key]))

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from bot.app import App
 from bot.cli.common import console, with_app
+from bot.errors import PARTIAL_FAILURE_EXIT
 
 
 def run(
@@ -26,6 +27,7 @@ def run(
     """Run Relais: receive Telegram updates, wake the scheduler, publish due posts.
 
     Stops gracefully on Ctrl-C or SIGTERM: work in flight is finished and recorded first.
+    With --once, exits 3 when a publication was given up or a platform was unreachable.
     """
     from bot import runtime
 
@@ -39,20 +41,26 @@ def run(
         if as_json:
             typer.echo(json.dumps(
                 {"feeds": [r.as_dict() for r in report.feeds], "moved": report.moved, "late": report.late,
-                 "worker": asdict(report.worker)},
+                 "worker": asdict(report.worker), "held_back": list(report.held_back), "partial": report.partial},
                 ensure_ascii=False, default=str,
             ))
+            if report.partial:
+                raise typer.Exit(PARTIAL_FAILURE_EXIT)
             return
         table = Table(title="relais run --once")
         table.add_column("what")
         table.add_column("count", justify="right")
-        for name in ("sent", "retried", "dead", "edited", "deleted", "recovered"):
+        for name in ("sent", "delivered", "retried", "dead", "edited", "deleted", "recovered"):
             table.add_row(name, str(getattr(report.worker, name)))
         table.add_row("feeds polled", str(len(report.feeds)))
         table.add_row("re-slotted after downtime", str(report.moved))
         console.print(table)
         for error in report.worker.errors:
-            console.print(f"[yellow]publication {error.publication_id} on {error.channel}: {error.message}[/yellow]")
+            console.print(f"[yellow]{error.kind} {error.publication_id} on {error.channel}: {error.message}[/yellow]")
+        if report.held_back:
+            console.print(f"[yellow]held back (platform unreachable): {', '.join(report.held_back)}[/yellow]")
+        if report.partial:
+            raise typer.Exit(PARTIAL_FAILURE_EXIT)
         return
 
     async def serve(relais: App) -> None:

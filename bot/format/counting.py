@@ -7,6 +7,10 @@ Mastodon counts grapheme clusters of the status after replacing every http(s) UR
 characters and every remote mention ``@user@domain`` with ``@user``, plus the content
 warning (app/validators/status_length_validator.rb; docs: /api/guidelines "Links").
 Mastodon.py's ``Mastodon.get_status_length`` implements the same rule; the tests cross-check.
+Neither Mastodon.py nor any private module of it is imported here (importing the formatter
+must stay cheap): the URL regex is vendored in ``url_regex.py``, and grapheme clusters come
+from ``graphemeu`` (imported as ``grapheme``; maintained, current Unicode), the splitter
+Mastodon.py's own ``get_status_length`` uses.
 """
 
 from __future__ import annotations
@@ -14,13 +18,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import grapheme
-from mastodon._url_regex import url_regex
+from bot.format.url_regex import url_pattern
 
 # Mastodon's URL extractor is twitter-text's regex with the list of valid TLDs
-# (`https://x.example` is NOT a URL to it and counts in full). Mastodon.py ships that exact
-# regex; reusing it keeps our count equal to the server's instead of nearly equal.
-_URL = url_regex
+# (`https://x.example` is NOT a URL to it and counts in full): the exact regex, not a
+# lookalike, keeps our count equal to the server's instead of nearly equal.
 _REMOTE_MENTION = re.compile(r"(^|[^/\w])@([a-z0-9_]+)@[a-z0-9.\-]+[a-z0-9]+", re.IGNORECASE)
 
 
@@ -61,13 +63,15 @@ def graphemes(text: str) -> int:
 @lru_cache(maxsize=4096)
 def _window_graphemes(window: str) -> int:
     """Emoji and accents recur; segmenting each short window once is enough."""
+    import grapheme  # the graphemeu distribution; loads its tables (≈ 0.1 s) only when text needs it
+
     return grapheme.length(window)
 
 
 @lru_cache(maxsize=4096)
 def _countable_token(token: str, url_length: int) -> str:
     """A whitespace-free token with each URL Mastodon finds in it replaced by ``url_length`` x's."""
-    return _URL.sub(lambda m: m.group(2) + "x" * url_length, token)
+    return url_pattern().sub(lambda m: m.group(2) + "x" * url_length, token)
 
 
 def _replace_urls(text: str, url_length: int) -> str:
@@ -94,5 +98,5 @@ def mastodon_length(status: str, spoiler_text: str = "", *, url_length: int = 23
         countable = _replace_urls(countable, url_length)
     if "@" in countable:
         countable = _REMOTE_MENTION.sub(r"\1@\2", countable)
-    return graphemes(countable) + graphemes(spoiler_text)
+    return graphemes(countable) + (graphemes(spoiler_text) if spoiler_text else 0)
 

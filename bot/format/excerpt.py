@@ -12,12 +12,15 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable
+from itertools import accumulate, compress, count
+from operator import add
 
 from bot.format.text import Run, cut_runs, plain, trim_runs
 
 ELLIPSIS = "…"
-_WORD = re.compile(r"[^ \n]+")
 _SENTENCE_END = re.compile(r"[.!?…](?:[\u00a0\u202f ]?[»”\")’])*$")
+# The last character of any match of _SENTENCE_END: most word ends are ruled out by it alone.
+_SENTENCE_LAST = frozenset(".!?…»”\")’")
 _GLUED = re.compile(r"(://|www\.|@)")
 
 
@@ -25,6 +28,17 @@ def _with_ellipsis(text: str) -> str:
     last_word = text.rsplit(None, 1)[-1] if text.strip() else ""
     # "https://x.fr/a…" would become part of the link; keep the ellipsis apart.
     return text + (" " if _GLUED.search(last_word) else "") + ELLIPSIS
+
+
+def _word_ends(text: str) -> list[int]:
+    """The end offset of every word (maximal run of characters other than space and newline).
+
+    Split on single separators, a word ends at the sum of the lengths so far plus one per
+    separator passed; empty pieces (doubled separators) are no words. All in C: this runs
+    on every excerpt.
+    """
+    pieces = text.replace("\n", " ").split(" ")
+    return list(compress(map(add, accumulate(map(len, pieces)), count()), pieces))
 
 
 def _head(full: str, budget: int, measure: Callable[[str], int]) -> str:
@@ -73,7 +87,7 @@ def excerpt(runs: list[Run], budget: int, measure: Callable[[str], int]) -> list
     head = _head(full, budget, measure)
     if head is full and measure(full) <= budget:
         return runs
-    cuts = [m.end() for m in _WORD.finditer(head)]
+    cuts = _word_ends(head)
     whole = _last_fitting(cuts, lambda end: measure(head[:end]) <= budget, bisect_right(cuts, budget) - 1)
     word = whole
     while word >= 0 and measure(_with_ellipsis(head[: cuts[word]])) > budget:
@@ -84,7 +98,7 @@ def excerpt(runs: list[Run], budget: int, measure: Callable[[str], int]) -> list
         end = cuts[index]
         if end * 2 < cuts[word]:
             break
-        if _SENTENCE_END.search(head[max(0, end - 8): end]):
+        if head[end - 1] in _SENTENCE_LAST and _SENTENCE_END.search(head[max(0, end - 8): end]):
             return trim_runs(cut_runs(runs, end))
     kept = trim_runs(cut_runs(runs, cuts[word]))
     return [*kept, Run(_with_ellipsis(head[: cuts[word]])[cuts[word]:])]

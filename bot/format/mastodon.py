@@ -44,7 +44,7 @@ def render_mastodon(
     cw_length = mastodon_length("", spoiler)
     limit = min(max_characters, profile.max_length or max_characters)
     label = t("read_more_link", article.language, url=link) if link else ""
-    parts = Parts.build(article, profile, link_label=label, limit=limit, measure=measure_status)
+    parts = Parts.build(article, profile, link_label=label)
 
     def status_of(p: Parts) -> str:
         sections = [p.title]

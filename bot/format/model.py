@@ -98,12 +98,22 @@ class LinkPreview:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowButton:
+    """A "follow #tag" button under a channel post, as data: the publisher turns it into
+    ``https://t.me/<bot>?start=<payload>`` (see ``bot.deeplinks``)."""
+
+    label: str  # "Suivre #SantéMentale", in the post's language
+    payload: str  # the deep-link start payload; ``bot.deeplinks.followed_tag_key`` reads it back
+
+
+@dataclass(frozen=True, slots=True)
 class TelegramRender:
     text: str  # HTML: the message text, or the caption when ``photo`` is set
     parse_mode: str = "HTML"
     photo: str | None = None
     link_preview: LinkPreview | None = None
-    follow_tags: tuple[str, ...] = ()  # tag display forms for "follow #tag" buttons
+    follow_tags: tuple[str, ...] = ()  # the post's hashtags (display forms), most relevant first
+    follow_buttons: tuple[FollowButton, ...] = ()  # ONE row under the post: a few of ``follow_tags``
     length: int = 0  # UTF-16 code units of the text after entity parsing
     limit: int = TELEGRAM_TEXT_LIMIT
     language: str = "fr"  # the post's (base) language, for the buttons' labels

@@ -29,6 +29,8 @@ _ITALIC = frozenset({"i", "em"})
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 # Characters no platform wants: C0/C1 controls (except newline), lone surrogates, non-characters.
 _INVISIBLE_JUNK = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_HTTP_URL = re.compile(r"https?://[^\s/?#]+", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,10 @@ class Run:
         return Run(text, self.bold, self.italic, self.href)
 
 
+_Style = tuple[bool, bool, str | None]  # bold, italic, href: the fields of a Run after its text
+_PLAIN: _Style = (False, False, None)
+
+
 def clean_text(text: str) -> str:
     return _INVISIBLE_JUNK.sub("", text)
 
@@ -51,23 +57,53 @@ def safe_href(href: str | None) -> str | None:
     if not href:
         return None
     href = clean_text(href).strip()
-    if re.match(r"https?://[^\s/?#]+", href, re.IGNORECASE) and not re.search(r"\s", href):
+    if _HTTP_URL.match(href) and not _WHITESPACE.search(href):
         return href
     return None
 
 
 class _RunCollector(HTMLParser):
+    """Collects runs as it parses; adjacent text of one style is one run.
+
+    The run being written is kept as pieces (``_open``, style ``_style``) and joined only
+    when the style changes: a text node split by a chunk boundary, or text around an
+    element that carries no style (<span>), never becomes two entities.
+    """
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.runs: list[Run] = []
+        self.closed: list[Run] = []
+        self._open: list[str] = []
+        self._style: _Style = _PLAIN
         self.pending_break = ""
         self.bold = 0
         self.italic = 0
         self.hrefs: list[str | None] = []
         self.dropping: list[str] = []
 
+    def runs(self) -> list[Run]:
+        if not self._open:
+            return list(self.closed)
+        return [*self.closed, Run("".join(self._open), *self._style)]
+
+    def text(self) -> str:
+        return "".join(run.text for run in self.closed) + "".join(self._open)
+
+    def _last_text(self) -> str:
+        return self._open[-1] if self._open else self.closed[-1].text if self.closed else ""
+
+    def _append(self, text: str, style: _Style) -> None:
+        if style != self._style:
+            if self._open:
+                self.closed.append(Run("".join(self._open), *self._style))
+                self._open = []
+            elif self.closed and (self.closed[-1].bold, self.closed[-1].italic, self.closed[-1].href) == style:
+                self._open = [self.closed.pop().text]  # the run in between was stripped away: rejoin
+            self._style = style
+        self._open.append(text)
+
     def _break(self, kind: str) -> None:
-        if self.runs and len(kind) > len(self.pending_break):
+        if (self._open or self.closed) and len(kind) > len(self.pending_break):
             self.pending_break = kind
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -121,47 +157,66 @@ class _RunCollector(HTMLParser):
     def _emit(self, text: str, *, force: bool = False) -> None:
         if not text:
             return
+        if not self.pending_break and self._open and not self.hrefs and not self._open[-1].endswith(("\n", " ")):
+            style = (self.bold > 0, self.italic > 0, None)  # the common case, in short
+            if style == self._style:
+                self._open.append(text)
+            else:
+                self._append(text, style)
+            return
         if self.pending_break:
             text = text.lstrip(" ")
             if not text:
                 return
-            last = self.runs[-1]
-            if last.text.endswith(" "):
-                self.runs[-1] = last.restyled(last.text.rstrip(" "))
-                if not self.runs[-1].text:
-                    self.runs.pop()
-            self.runs.append(Run(self.pending_break))
+            self._strip_trailing_space()
+            self._append(self.pending_break, _PLAIN)
             self.pending_break = ""
-        elif not self.runs or self.runs[-1].text.endswith(("\n", " ")):
+        elif self._last_text().endswith(("\n", " ")) or not (self._open or self.closed):
             text = text.lstrip(" ") if not force else text
             if not text:
                 return
         href = next((h for h in reversed(self.hrefs) if h), None) if self.hrefs else None
-        self.runs.append(Run(text, self.bold > 0, self.italic > 0, href))
+        self._append(text, (self.bold > 0, self.italic > 0, href))
+
+    def _strip_trailing_space(self) -> None:
+        """Spaces before a line or paragraph break are dropped (from the last piece written)."""
+        if self._open:
+            self._open[-1] = self._open[-1].rstrip(" ")
+            if not self._open[-1]:
+                self._open.pop()
+        elif self.closed and self.closed[-1].text.endswith(" "):
+            last = self.closed.pop()
+            if last.text.rstrip(" "):
+                self.closed.append(last.restyled(last.text.rstrip(" ")))
 
 
 CHUNK = 1024
 
 
-def html_to_runs(html: str, enough: Callable[[str], bool] | None = None) -> list[Run]:
+def html_to_runs(html: str, enough: Callable[[str], bool] | None = None, *, chunk: int = CHUNK) -> list[Run]:
     """Styled runs of the body's text, whitespace collapsed, no leading or trailing space.
 
-    With ``enough``, parsing stops once the text gathered so far, up to its last word
-    boundary, satisfies it (already longer than any excerpt can be): a channel post needs
-    the beginning of a long article, not all of it. The runs then end at that boundary,
-    never inside a word.
+    With ``enough``, the body is read ``chunk`` characters first, then half as many at a
+    time, and parsing stops once the text gathered so far, up to its last word boundary,
+    satisfies it (already longer than any excerpt can be): a channel post needs the
+    beginning of a long article, not all of it. The runs then end at that boundary, never
+    inside a word. Callers size ``chunk`` to the limit: parsing is most of a render's cost,
+    and each extra chunk costs a parser call and a measure.
     """
     collector = _RunCollector()
-    for start in range(0, len(html), CHUNK if enough else max(len(html), 1)):
+    start, step = 0, max(chunk, 2) if enough else len(html)
+    while start < len(html):
         # Cleaned per chunk fed, not per text node, and never the part left unread.
-        collector.feed(clean_text(html[start: start + CHUNK] if enough else html))
-        if enough is not None and start + CHUNK < len(html):
-            text = plain(collector.runs)
+        collector.feed(clean_text(html[start: start + step]))
+        start += step
+        if enough is not None and start < len(html):
+            text = collector.text()
             boundary = max(text.rfind(" "), text.rfind("\n"))
             if boundary > 0 and enough(text[:boundary]):
-                return trim_runs(cut_runs(collector.runs, boundary))
+                return trim_runs(cut_runs(collector.runs(), boundary))
+            step = max(chunk // 2, 1)  # the first chunk is usually enough; then smaller bites
     collector.close()
-    return trim_runs(collector.runs)
+    return trim_runs(collector.runs())
 
 
 def cut_runs(runs: list[Run], length: int) -> list[Run]:

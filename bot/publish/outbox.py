@@ -1,10 +1,13 @@
-"""The outbox over ``publications``: claim, complete, fail, recover (DESIGN.md rule 6).
+"""The outbox: claim, complete, fail, back off and recover — once, for every sendable row.
 
-A publication row exists before anything is sent. A worker *claims* due rows (state
+Two kinds of rows go out through it (DESIGN.md rule 6): channel *publications* and reader
+*deliveries*. A row exists before anything is sent. A worker *claims* due rows (state
 ``sending``, stamped with its id), calls the platform, and records the answer at once, each
-publication in its own short transaction. On PostgreSQL the claim is
-``SELECT … FOR UPDATE SKIP LOCKED`` so several ``relais run`` processes never take the same
-row; on SQLite (one writer at a time) the guarded ``UPDATE … WHERE state IN (…)`` is the lock.
+row in its own short transaction. On PostgreSQL the claim is ``SELECT … FOR UPDATE SKIP
+LOCKED`` so several ``relais run`` processes never take the same row; on SQLite (one writer
+at a time) the guarded ``UPDATE … WHERE state IN (…)`` is the lock. A :class:`Kind` says
+which table and which rows are eligible; every function below takes one (publications by
+default).
 
 Sent publications carry two more jobs through the same discipline: *edit* (``needs_edit``,
 the post changed after it went out) and *delete* (``needs_delete`` or the post was deleted).
@@ -17,21 +20,21 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarResult, Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import PublishError, RetryableError
-from bot.store.models import Channel, Post, Publication
+from bot.store.models import Channel, Delivery, DeliveryState, Post, Publication, Subscriber
 from bot.store.models import PublicationState as State
 
 log = logging.getLogger(__name__)
 
-SENDABLE = (State.PENDING, State.RETRY)
+Row = Publication | Delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,47 @@ class RetryPolicy:
 DEFAULT_POLICY = RetryPolicy()
 
 
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One table of sendable rows: its model, its states and which due rows may be claimed now."""
+
+    name: str  # "publication", "delivery": in logs and reports
+    model: Any  # Publication or Delivery: same claim columns, same state names
+    states: Any  # PublicationState or DeliveryState
+    # id → (joins and filters beyond state and due time); the scope narrows it (channel names)
+    eligible: Callable[[Select[Any], Collection[str] | None], Select[Any]]
+    has_changes: bool = False  # sent rows may be claimed again for an edit or a delete
+
+    @property
+    def sendable(self) -> tuple[Any, Any]:
+        return (self.states.PENDING, self.states.RETRY)
+
+    def due(self, now: datetime) -> ColumnElement[bool]:
+        # A pending row without next_attempt_at falls back to its due time; with neither it waits.
+        return func.coalesce(self.model.next_attempt_at, self.model.due_at) <= now
+
+
+def _eligible_publications(query: Select[Any], channel_names: Collection[str] | None) -> Select[Any]:
+    query = (
+        query.join(Channel, Channel.id == Publication.channel_id).join(Post, Post.id == Publication.post_id)
+        .where(Channel.enabled.is_(True), Channel.paused.is_(False), Post.deleted_at.is_(None),
+               Publication.needs_delete.is_(False))
+    )
+    return _channel_filter(query, channel_names)
+
+
+def _eligible_deliveries(query: Select[Any], scope: Collection[str] | None) -> Select[Any]:
+    return (
+        query.join(Subscriber, Subscriber.id == Delivery.subscriber_id).join(Post, Post.id == Delivery.post_id)
+        .where(Subscriber.active.is_(True), Post.deleted_at.is_(None))
+    )
+
+
+PUBLICATIONS = Kind("publication", Publication, State, _eligible_publications, has_changes=True)
+DELIVERIES = Kind("delivery", Delivery, DeliveryState, _eligible_deliveries)
+SENDABLE = PUBLICATIONS.sendable
+
+
 def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
@@ -58,86 +102,82 @@ def _channel_filter(query: Select[Any], channel_names: Collection[str] | None) -
     return query if channel_names is None else query.where(Channel.name.in_(list(channel_names)))
 
 
-async def _claim(session: AsyncSession, candidates: Select[Any], guard: ColumnElement[bool],
-                 values: dict[str, Any]) -> list[Publication]:
+async def _claim(session: AsyncSession, kind: Kind, candidates: Select[Any], guard: ColumnElement[bool],
+                 values: dict[str, Any]) -> list[Any]:
     """Lock-free on SQLite, SKIP LOCKED on PostgreSQL; the guard makes the UPDATE the arbiter."""
+    model = kind.model
     if _is_postgres(session):
-        candidates = candidates.with_for_update(skip_locked=True, of=Publication)
+        candidates = candidates.with_for_update(skip_locked=True, of=model)
     ids = list((await session.scalars(candidates)).all())
     if not ids:
         return []
     result = await session.execute(
-        update(Publication).where(Publication.id.in_(ids), guard).values(**values)
-        .returning(Publication.id).execution_options(synchronize_session=False)
+        update(model).where(model.id.in_(ids), guard).values(**values)
+        .returning(model.id).execution_options(synchronize_session=False)
     )
     claimed = list(result.scalars().all())
     if not claimed:
         return []
-    rows = await session.scalars(
-        select(Publication).where(Publication.id.in_(claimed)).order_by(Publication.id)
-        .execution_options(populate_existing=True)
+    rows: ScalarResult[Any] = await session.scalars(
+        select(model).where(model.id.in_(claimed)).order_by(model.id).execution_options(populate_existing=True)
     )
-    return list(rows.all())
-
-
-def _due(now: datetime) -> ColumnElement[bool]:
-    # A pending row without next_attempt_at falls back to its slot time; with neither it is unscheduled.
-    return func.coalesce(Publication.next_attempt_at, Publication.due_at) <= now
+    return list(rows.unique().all())
 
 
 async def claim_due(session: AsyncSession, now: datetime, worker_id: str, limit: int, *,
-                    channel_names: Collection[str] | None = None) -> list[Publication]:
+                    channel_names: Collection[str] | None = None, kind: Kind = PUBLICATIONS) -> list[Any]:
     """Move up to ``limit`` due sends to ``sending`` for this worker; the caller commits."""
-    candidates = (
-        select(Publication.id)
-        .join(Channel, Channel.id == Publication.channel_id)
-        .join(Post, Post.id == Publication.post_id)
-        .where(Publication.state.in_(SENDABLE), _due(now), Channel.enabled.is_(True),
-               Channel.paused.is_(False), Post.deleted_at.is_(None), Publication.needs_delete.is_(False))
-        .order_by(func.coalesce(Publication.next_attempt_at, Publication.due_at), Publication.id)
-        .limit(limit)
-    )
+    model = kind.model
+    candidates = kind.eligible(
+        select(model.id).where(model.state.in_(kind.sendable), kind.due(now)), channel_names,
+    ).order_by(func.coalesce(model.next_attempt_at, model.due_at), model.id).limit(limit)
     return await _claim(
-        session, _channel_filter(candidates, channel_names), Publication.state.in_(SENDABLE),
-        {"state": State.SENDING, "claimed_by": worker_id, "claimed_at": now, "attempts": Publication.attempts + 1},
+        session, kind, candidates, model.state.in_(kind.sendable),
+        {"state": kind.states.SENDING, "claimed_by": worker_id, "claimed_at": now, "attempts": model.attempts + 1},
     )
 
 
-async def complete(session: AsyncSession, publication_id: int, *, remote_id: str, remote_url: str | None,
-                   sent_version: int, now: datetime) -> bool:
-    """Record the platform's answer; False when the row was already sent (a duplicate went out)."""
+async def complete(session: AsyncSession, row_id: int, *, remote_id: str, now: datetime, kind: Kind = PUBLICATIONS,
+                   **values: Any) -> bool:
+    """Record the platform's answer; False when the row was already sent (a duplicate went out).
+
+    ``values``: what else the kind records (a publication's ``remote_url`` and ``sent_version``).
+    """
+    model = kind.model
+    if kind is PUBLICATIONS:
+        values["needs_edit"] = Publication.content_version > values["sent_version"]
     result = await session.execute(
-        update(Publication)
-        .where(Publication.id == publication_id, Publication.state.in_((State.SENDING, *SENDABLE)))
-        .values(state=State.SENT, remote_id=remote_id, remote_url=remote_url, sent_at=now,
-                sent_version=sent_version, needs_edit=Publication.content_version > sent_version,
-                last_error=None, claimed_by=None, claimed_at=None, next_attempt_at=None, attempts=0)
+        update(model)
+        .where(model.id == row_id, model.state.in_((kind.states.SENDING, *kind.sendable)))
+        .values(state=kind.states.SENT, remote_id=remote_id, sent_at=now, last_error=None, claimed_by=None,
+                claimed_at=None, next_attempt_at=None, attempts=0, **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        log.warning("publication %s was already completed; remote message %s is a duplicate",
-                    publication_id, remote_id)
+        log.warning("%s %s was already completed; remote message %s is a duplicate", kind.name, row_id, remote_id)
         return False
     return True
 
 
-async def release(session: AsyncSession, publication_ids: Collection[int], worker_id: str) -> int:
+async def release(session: AsyncSession, row_ids: Collection[int], worker_id: str, *,
+                  kind: Kind = PUBLICATIONS) -> int:
     """Give back claims that never reached the platform (shutdown): as if never claimed."""
-    if not publication_ids:
+    if not row_ids:
         return 0
+    model, states = kind.model, kind.states
     result = await session.execute(
-        update(Publication)
-        .where(Publication.id.in_(list(publication_ids)), Publication.claimed_by == worker_id)
-        .values(state=case((Publication.state != State.SENDING, Publication.state),
-                           (Publication.attempts <= 1, State.PENDING), else_=State.RETRY),
-                attempts=Publication.attempts - 1, claimed_by=None, claimed_at=None)
+        update(model)
+        .where(model.id.in_(list(row_ids)), model.claimed_by == worker_id)
+        .values(state=case((model.state != states.SENDING, model.state),
+                           (model.attempts <= 1, states.PENDING), else_=states.RETRY),
+                attempts=model.attempts - 1, claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _ours(publication: Publication, worker_id: str | None) -> bool:
-    return worker_id is None or publication.claimed_by == worker_id
+def _ours(row: Row, worker_id: str | None) -> bool:
+    return worker_id is None or row.claimed_by == worker_id
 
 
 def _next_try(attempts: int, error: PublishError, now: datetime, policy: RetryPolicy,
@@ -156,28 +196,28 @@ def _give_up_message(attempts: int, error: PublishError) -> str:
     return str(error)
 
 
-async def fail(session: AsyncSession, publication_id: int, error: PublishError, now: datetime, *,
+async def fail(session: AsyncSession, row_id: int, error: PublishError, now: datetime, *,
                policy: RetryPolicy = DEFAULT_POLICY, rng: random.Random | None = None,
-               worker_id: str | None = None) -> State | None:
+               worker_id: str | None = None, kind: Kind = PUBLICATIONS) -> Any:
     """Send failed: ``retry`` at the next try time, or ``dead`` with the platform's message.
 
     None when the row is no longer ours (recovered and claimed by another worker meanwhile).
     """
-    publication = await session.get(Publication, publication_id, populate_existing=True)
-    if publication is None or publication.state != State.SENDING or not _ours(publication, worker_id):
+    row = await session.get(kind.model, row_id, populate_existing=True)
+    if row is None or row.state != kind.states.SENDING or not _ours(row, worker_id):
         return None
-    when = _next_try(publication.attempts, error, now, policy, rng)
-    publication.claimed_by = publication.claimed_at = None
+    when = _next_try(row.attempts, error, now, policy, rng)
+    row.claimed_by = row.claimed_at = None
     if when is None:
-        publication.state, publication.last_error, publication.next_attempt_at = State.DEAD, \
-            _give_up_message(publication.attempts, error), None
+        row.state, row.last_error, row.next_attempt_at = kind.states.DEAD, _give_up_message(row.attempts, error), None
     else:
-        publication.state, publication.last_error, publication.next_attempt_at = State.RETRY, str(error), when
+        row.state, row.last_error, row.next_attempt_at = kind.states.RETRY, str(error), when
     await session.flush()
-    return publication.state
+    return row.state
 
 
-async def recover_stale(session: AsyncSession, now: datetime, older_than: timedelta) -> int:
+async def recover_stale(session: AsyncSession, now: datetime, older_than: timedelta, *,
+                        kind: Kind = PUBLICATIONS) -> int:
     """Return work left by a crashed worker: ``sending`` → ``retry`` now; stale change claims released.
 
     A Telegram message in flight at the crash may then go out twice (one per crash); Mastodon
@@ -186,24 +226,27 @@ async def recover_stale(session: AsyncSession, now: datetime, older_than: timede
     from the platform — counting it let a few kills turn one later 5xx into ``dead``.
     """
     cutoff = now - older_than
+    model, states = kind.model, kind.states
     sends = await session.execute(
-        update(Publication)
-        .where(Publication.state == State.SENDING, Publication.claimed_at < cutoff)
-        .values(state=State.RETRY, next_attempt_at=now, claimed_by=None, claimed_at=None,
-                attempts=case((Publication.attempts > 0, Publication.attempts - 1), else_=0),
+        update(model)
+        .where(model.state == states.SENDING, model.claimed_at < cutoff)
+        .values(state=states.RETRY, next_attempt_at=now, claimed_by=None, claimed_at=None,
+                attempts=case((model.attempts > 0, model.attempts - 1), else_=0),
                 last_error="worker stopped while sending; outcome unknown")
         .execution_options(synchronize_session=False)
     )
-    changes = await session.execute(
-        update(Publication)
-        .where(Publication.state == State.SENT, Publication.claimed_at < cutoff)
-        .values(claimed_by=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    recovered = sends.rowcount + changes.rowcount  # type: ignore[attr-defined]
+    recovered = int(sends.rowcount)  # type: ignore[attr-defined]
+    if kind.has_changes:
+        changes = await session.execute(
+            update(model)
+            .where(model.state == states.SENT, model.claimed_at < cutoff)
+            .values(claimed_by=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        recovered += int(changes.rowcount)  # type: ignore[attr-defined]
     if recovered:
-        log.warning("recovered %d publications left by a stopped worker", recovered)
-    return int(recovered)
+        log.warning("recovered %d %s rows left by a stopped worker", recovered, kind.name)
+    return recovered
 
 
 # --- Edits and deletes of sent publications ------------------------------------------------
@@ -228,7 +271,7 @@ async def claim_changes(session: AsyncSession, now: datetime, worker_id: str, li
         .limit(limit)
     )
     return await _claim(
-        session, _channel_filter(candidates, channel_names), free,
+        session, PUBLICATIONS, _channel_filter(candidates, channel_names), free,
         {"claimed_by": worker_id, "claimed_at": now, "attempts": Publication.attempts + 1},
     )
 

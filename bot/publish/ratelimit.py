@@ -9,15 +9,18 @@ access token.
 Each limit is a ``Pacer`` that lets a call through every ``period / count`` seconds (plus a
 small margin): no bursts, so however the platform counts — fixed window, sliding window or
 token bucket — ``count`` calls never land in one ``period``. Callers *wait*; nothing fails
-here. Pacers belong to one event loop: build them in the composition root once the loop runs.
+here. Pacers read an injected clock and sleep through an injected function (the event
+loop's by default), so tests drive them in virtual time. Pacers belong to one event loop:
+build them in the composition root once the loop runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import hashlib
-import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 SAFETY_MARGIN = 0.02  # 2 % slower than the published figure: clocks and windows differ a little
@@ -25,6 +28,16 @@ SAFETY_MARGIN = 0.02  # 2 % slower than the published figure: clocks and windows
 # loopback or network): with 50 sends in flight, 20 ms was not enough for 30/s (12 × 429 in
 # 1200 messages, bench/publish_limits.py). Seconds, whatever the period.
 ARRIVAL_JITTER = 0.04
+# A call may follow the previous one after this share of the interval, not less: enough to
+# make up a late wake-up's small delay, never a burst after the process was descheduled.
+CATCH_UP = 0.1
+
+Clock = Callable[[], float]  # seconds, monotonic
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def loop_time() -> float:
+    return asyncio.get_running_loop().time()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,45 +45,72 @@ class Rate:
     count: int
     period: float  # seconds
 
-    def limiter(self, margin: float = SAFETY_MARGIN) -> Pacer:
-        return Pacer(self, margin)
+    def limiter(self, margin: float = SAFETY_MARGIN, *, clock: Clock = loop_time,
+                sleep: Sleep = asyncio.sleep) -> Pacer:
+        return Pacer(self, margin, clock=clock, sleep=sleep)
+
+    def share(self, fraction: float) -> Rate:
+        """The same period with ``fraction`` of the count (at least one call)."""
+        return Rate(max(1, round(self.count * fraction)), self.period)
 
 
 class Pacer:
     """One call every ``period / count · (1 + margin)`` seconds, and never ``count + 1`` in a ``period``.
 
-    Each caller books the next instant of a fixed grid, ``max(previous + interval, now)``, and
-    sleeps until then (GCRA's virtual scheduling), so a late wake-up does not push the grid
-    back. A leaky bucket of capacity one (aiolimiter's ``AsyncLimiter(1, interval)``, used
-    before) restarts the interval from the moment the caller actually resumes: every
-    event-loop delay was lost for good, 3–5 % of the rate with a busy worker, under the 0.95
-    target (bench/publish_limits.py). The grid alone could bring two calls closer by their
-    wake-up jitter, so the times calls really went are kept too: call ``count + 1`` waits
-    until call 1 is ``period + jitter`` old, so the platform's window holds even when calls
-    arrive there up to ``jitter`` seconds out of step.
+    Each caller books the next instant of a grid, ``max(previous + interval, now)``, and sleeps
+    until then (GCRA's virtual scheduling), so a slightly late wake-up does not push the grid
+    back (a capacity-one leaky bucket lost every event-loop delay for good: 3–5 % of the rate
+    with a busy worker, bench/publish_limits.py). But the grid alone lets a process that was
+    descheduled for a while catch up in a burst: every booked instant has passed when it
+    resumes. So the times calls *actually* went rule too: a call waits until the previous one
+    is ``interval · (1 − CATCH_UP)`` old, and call ``count + 1`` until call 1 is
+    ``period + jitter`` old, so the platform's window holds even when calls arrive there up to
+    ``jitter`` seconds out of step. ``hold`` stops the pacer for a while (a 429 named it).
     A caller cancelled while it waits leaves its instant unused: a gap, never a burst.
     """
 
-    def __init__(self, rate: Rate, margin: float = SAFETY_MARGIN, jitter: float = ARRIVAL_JITTER) -> None:
+    def __init__(self, rate: Rate, margin: float = SAFETY_MARGIN, jitter: float = ARRIVAL_JITTER, *,
+                 clock: Clock = loop_time, sleep: Sleep = asyncio.sleep) -> None:
         self.rate, self.jitter = rate, jitter
         self.interval = rate.period / rate.count * (1 + margin)
-        self._next = float("-inf")  # loop time of the next free instant on the grid
-        self._went: deque[float] = deque(maxlen=rate.count)  # loop times of the last `count` calls
+        self._clock, self._sleep = clock, sleep
+        self._next = float("-inf")  # the next free instant on the grid
+        self._went: deque[float] = deque(maxlen=rate.count)  # times of the last `count` calls
+        self._resume_at = float("-inf")  # nothing goes before this (a 429 named this pacer)
+        self._waiting = 0
+
+    def _earliest(self, slot: float) -> float:
+        earliest = max(slot, self._resume_at)
+        if self._went:
+            earliest = max(earliest, self._went[-1] + self.interval * (1 - CATCH_UP))
+            if len(self._went) == self.rate.count:
+                earliest = max(earliest, self._went[0] + self.rate.period + self.jitter)
+        return earliest
 
     async def acquire(self) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = self._clock()
         slot = max(self._next, now)
         self._next = slot + self.interval
-        while True:
-            wait = slot - now
-            if len(self._went) == self.rate.count:
-                wait = max(wait, self._went[0] + self.rate.period + self.jitter - now)
-            if wait <= 0:
-                break
-            await asyncio.sleep(wait)
-            now = loop.time()
+        self._waiting += 1
+        try:
+            while (wait := self._earliest(slot) - now) > 0:
+                await self._sleep(wait)
+                now = self._clock()
+        finally:
+            self._waiting -= 1
         self._went.append(now)
+
+    def hold(self, seconds: float) -> None:
+        """Let nothing through for ``seconds`` (the platform answered 429 with this retry_after)."""
+        self._resume_at = max(self._resume_at, self._clock() + seconds)
+
+    def held(self, now: float) -> bool:
+        return self._resume_at > now
+
+    def idle(self, now: float) -> bool:
+        """True when a fresh pacer would behave the same: nobody waits, nothing recent counts."""
+        recent = bool(self._went) and self._went[-1] + self.rate.period + self.jitter > now
+        return not self._waiting and self._next <= now and not recent and not self.held(now)
 
 
 TELEGRAM_PER_GROUP = Rate(20, 60)
@@ -78,6 +118,19 @@ TELEGRAM_PER_PRIVATE_CHAT = Rate(1, 1)
 TELEGRAM_OVERALL = Rate(30, 1)
 TELEGRAM_PAID_OVERALL = Rate(1000, 1)
 MASTODON_PER_TOKEN = Rate(300, 300)
+# Share of the overall budget only channel publications may use: reader notifications get
+# the rest, so a fan-out to 100,000 readers never holds back a channel post.
+PUBLICATION_RESERVE = 0.2
+# Idle per-chat pacers are dropped this often (seconds), so memory follows the chats active
+# in the last minute or so, not every reader ever notified.
+EVICT_EVERY = 60.0
+
+
+class Traffic(enum.StrEnum):
+    """Who a message is for: each kind has its own share of the overall budget."""
+
+    PUBLICATION = "publication"  # a channel or group post
+    DELIVERY = "delivery"  # a notification to one reader's private chat
 
 
 def is_private_chat(chat: str | int) -> bool:
@@ -89,48 +142,87 @@ def is_private_chat(chat: str | int) -> bool:
 
 
 class TelegramLimits:
-    """Per-chat and overall Telegram limits; ``await acquire(chat)`` before each message."""
+    """Per-chat and overall Telegram limits; ``await acquire(chat, traffic)`` before each message.
+
+    Publications draw on the overall budget alone; deliveries first on their own share of it
+    (``1 − publication_reserve``), so the overall pacer never books deliveries faster than
+    that and a publication always finds a free instant soon.
+    """
 
     def __init__(self, *, allow_paid_broadcast: bool = False, per_group: Rate = TELEGRAM_PER_GROUP,
                  per_private_chat: Rate = TELEGRAM_PER_PRIVATE_CHAT, overall: Rate | None = None,
-                 margin: float = SAFETY_MARGIN) -> None:
+                 margin: float = SAFETY_MARGIN, publication_reserve: float = PUBLICATION_RESERVE,
+                 clock: Clock = loop_time, sleep: Sleep = asyncio.sleep, evict_every: float = EVICT_EVERY) -> None:
         self.allow_paid_broadcast = allow_paid_broadcast
         self._per_group, self._per_private, self._margin = per_group, per_private_chat, margin
+        self._clock, self._sleep, self._evict_every = clock, sleep, evict_every
         overall = overall or (TELEGRAM_PAID_OVERALL if allow_paid_broadcast else TELEGRAM_OVERALL)
-        self._overall = overall.limiter(margin)
+        self._overall = self._pacer(overall)
+        self._deliveries = self._pacer(overall.share(1 - publication_reserve))
         self._chats: dict[str, Pacer] = {}
-        self._resume_at = 0.0  # monotonic time before which nothing goes (after a RetryAfter)
+        self._evicted_at: float | None = None  # first read at the first acquire (the loop runs then)
+
+    def _pacer(self, rate: Rate) -> Pacer:
+        return rate.limiter(self._margin, clock=self._clock, sleep=self._sleep)
+
+    @property
+    def chats_tracked(self) -> int:
+        return len(self._chats)
 
     def _chat_limiter(self, chat: str | int) -> Pacer:
         key = str(chat)
         limiter = self._chats.get(key)
         if limiter is None:
+            self._evict_idle()
             rate = self._per_private if is_private_chat(chat) else self._per_group
-            limiter = self._chats[key] = rate.limiter(self._margin)
+            limiter = self._chats[key] = self._pacer(rate)
         return limiter
 
-    async def acquire(self, chat: str | int) -> None:
-        # The per-chat wait comes first so a busy channel never holds an overall slot it cannot use.
+    def _evict_idle(self) -> None:
+        now = self._clock()
+        if self._evicted_at is None:
+            self._evicted_at = now
+        if now - self._evicted_at < self._evict_every:
+            return
+        self._evicted_at = now
+        for key in [key for key, pacer in self._chats.items() if pacer.idle(now)]:
+            del self._chats[key]
+
+    async def acquire(self, chat: str | int, traffic: Traffic = Traffic.PUBLICATION) -> None:
+        # The per-chat wait comes first so a busy chat never holds an overall slot it cannot use.
         await self._chat_limiter(chat).acquire()
+        if traffic is Traffic.DELIVERY:
+            await self._deliveries.acquire()
         await self._overall.acquire()
-        delay = self._resume_at - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+
+    def flooded(self, chat: str | int, seconds: float) -> None:
+        """Telegram answered 429 in ``chat``: hold that chat; a second chat held too means a global flood.
+
+        Telegram's 429 does not say which limit was hit. One chat over its own limit is that
+        chat's business; 429s in two chats within one retry_after are the bot-wide limit, and
+        then everything waits.
+        """
+        now = self._clock()
+        others_held = any(pacer.held(now) for key, pacer in self._chats.items() if key != str(chat))
+        self._chat_limiter(chat).hold(seconds)
+        if others_held:
+            self.hold(seconds)
 
     def hold(self, seconds: float) -> None:
-        """Telegram answered 429 anyway: let nothing through for ``seconds``."""
-        self._resume_at = max(self._resume_at, time.monotonic() + seconds)
+        """Let nothing through, in any chat, for ``seconds``."""
+        self._overall.hold(seconds)
 
 
 class MastodonLimits:
     """One 300-per-5-minutes limiter per access token, shared by every account using it."""
 
-    def __init__(self, rate: Rate = MASTODON_PER_TOKEN, margin: float = SAFETY_MARGIN) -> None:
-        self._rate, self._margin = rate, margin
+    def __init__(self, rate: Rate = MASTODON_PER_TOKEN, margin: float = SAFETY_MARGIN, *,
+                 clock: Clock = loop_time, sleep: Sleep = asyncio.sleep) -> None:
+        self._rate, self._margin, self._clock, self._sleep = rate, margin, clock, sleep
         self._tokens: dict[str, Pacer] = {}
 
     def for_token(self, token: str) -> Pacer:
         key = hashlib.sha256(token.encode()).hexdigest()  # never keep the token itself around
         if key not in self._tokens:
-            self._tokens[key] = self._rate.limiter(self._margin)
+            self._tokens[key] = self._rate.limiter(self._margin, clock=self._clock, sleep=self._sleep)
         return self._tokens[key]

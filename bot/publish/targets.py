@@ -1,7 +1,9 @@
 """One interface over the platform publishers, so the worker does not care which is which.
 
 The composition root builds ``{channel name: Target}``: a ``TelegramTarget`` around the shared
-Telegram publisher for each Telegram channel, a ``MastodonTarget`` per Mastodon account.
+Telegram publisher for each Telegram channel, a ``MastodonTarget`` per Mastodon account; and
+one ``DeliveryTarget`` that sends reader notifications to private chats through the same
+Telegram publisher, on the deliveries' share of the rate budget.
 """
 
 from __future__ import annotations
@@ -9,18 +11,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from telegram.error import RetryAfter
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, FormatError
+from bot.format.model import MastodonRender, TelegramRender
 from bot.publish.classify import retry_after_seconds
 from bot.publish.mastodon import MastodonPublisher, MediaFetcher, fetch_media, idempotency_key_for
-from bot.publish.ratelimit import MastodonLimits, TelegramLimits
+from bot.publish.ratelimit import MastodonLimits, TelegramLimits, Traffic
+from bot.publish.render import Render  # what the formatter makes, for one platform or the other
 from bot.settings import Settings
-from bot.store.models import Platform, Publication
+from bot.store.models import Delivery, Platform, Publication
 
 T = TypeVar("T")
+R = TypeVar("R", TelegramRender, MastodonRender)
 
 # After this many failed attempts, a lead image that still cannot be fetched is left out.
 MEDIA_ATTEMPTS = 3
@@ -60,24 +65,61 @@ class Job:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryJob:
+    """What the delivery target needs to know about one claimed delivery."""
+
+    delivery_id: int
+    post_id: int
+    chat_id: int  # the reader's Telegram user id: a private chat
+    attempts: int
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DeliveryJob:
+        return cls(delivery_id=delivery.id, post_id=delivery.post_id, chat_id=delivery.subscriber.telegram_user_id,
+                   attempts=delivery.attempts)
+
+
 class Sent(Protocol):
-    remote_id: str
-    remote_url: str | None
+    @property
+    def remote_id(self) -> str: ...
+    @property
+    def remote_url(self) -> str | None: ...
 
 
 class Target(Protocol):
     async def prepare(self, now: datetime) -> None: ...
-    async def send(self, job: Job, render: Any, now: datetime) -> Sent: ...
-    async def edit(self, job: Job, render: Any, now: datetime) -> None: ...
+    async def send(self, job: Job, render: Render, now: datetime) -> Sent: ...
+    async def edit(self, job: Job, render: Render, now: datetime) -> None: ...
     async def delete(self, job: Job, now: datetime) -> bool: ...
 
 
 class TelegramPublisherLike(Protocol):
     """``bot.publish.telegram.TelegramPublisher`` as the worker uses it."""
 
-    async def send(self, chat: str, render: Any) -> Sent: ...
-    async def edit(self, chat: str, remote_id: str, render: Any) -> Any: ...
+    async def send(self, chat: str, render: TelegramRender) -> Sent: ...
+    async def edit(self, chat: str, remote_id: str, render: TelegramRender) -> None: ...
     async def delete(self, chat: str, remote_id: str, sent_at: datetime, now: datetime) -> bool: ...
+
+
+def expect(render: Render, kind: type[R]) -> R:
+    """The render a target can send; a render for the other platform is a bug, never sent."""
+    if not isinstance(render, kind):
+        raise FormatError(f"expected a {kind.__name__}, got a {type(render).__name__}")
+    return render
+
+
+async def paced(limits: TelegramLimits | None, chat: str | int, traffic: Traffic,
+                call: Callable[[], Awaitable[T]]) -> T:
+    """Wait for the limits, call; a 429 anyway pauses what it names for its retry_after."""
+    if limits is not None:
+        await limits.acquire(chat, traffic)
+    try:
+        return await call()
+    except RetryAfter as exc:
+        if limits is not None:
+            limits.flooded(chat, retry_after_seconds(exc))
+        raise
 
 
 class TelegramTarget:
@@ -90,21 +132,15 @@ class TelegramTarget:
         return None
 
     async def _paced(self, chat: str, call: Callable[[], Awaitable[T]]) -> T:
-        """Wait for the limits, call; a 429 anyway holds every chat for its retry_after."""
-        if self.limits is not None:
-            await self.limits.acquire(chat)
-        try:
-            return await call()
-        except RetryAfter as exc:
-            if self.limits is not None:
-                self.limits.hold(retry_after_seconds(exc))
-            raise
+        return await paced(self.limits, chat, Traffic.PUBLICATION, call)
 
-    async def send(self, job: Job, render: Any, now: datetime) -> Sent:
-        return await self._paced(job.target, lambda: self.publisher.send(job.target, render))
+    async def send(self, job: Job, render: Render, now: datetime) -> Sent:
+        message = expect(render, TelegramRender)
+        return await self._paced(job.target, lambda: self.publisher.send(job.target, message))
 
-    async def edit(self, job: Job, render: Any, now: datetime) -> None:
-        await self._paced(job.target, lambda: self.publisher.edit(job.target, job.remote_id or "", render))
+    async def edit(self, job: Job, render: Render, now: datetime) -> None:
+        message = expect(render, TelegramRender)
+        await self._paced(job.target, lambda: self.publisher.edit(job.target, job.remote_id or "", message))
 
     async def delete(self, job: Job, now: datetime) -> bool:
         """False when Telegram no longer lets bots delete it (older than 48 h)."""
@@ -122,20 +158,36 @@ class MastodonTarget:
     async def prepare(self, now: datetime) -> None:
         await self.publisher.refresh_limits(now)
 
-    async def send(self, job: Job, render: Any, now: datetime) -> Sent:
+    async def send(self, job: Job, render: Render, now: datetime) -> Sent:
+        status = expect(render, MastodonRender)
         # A retry past Mastodon's idempotency window looks for the earlier attempt's status first.
         stale = job.tried_before and now - job.first_attempt_not_before > IDEMPOTENCY_WINDOW
         return await self.publisher.send(
-            render, idempotency_key=idempotency_key_for(job.idempotency_key, job.content_version), now=now,
+            status, idempotency_key=idempotency_key_for(job.idempotency_key, job.content_version), now=now,
             look_back_since=job.first_attempt_not_before if stale else None,
             wait_for_media=job.attempts <= MEDIA_ATTEMPTS,
         )
 
-    async def edit(self, job: Job, render: Any, now: datetime) -> None:
-        await self.publisher.edit(job.remote_id or "", render, now=now)
+    async def edit(self, job: Job, render: Render, now: datetime) -> None:
+        await self.publisher.edit(job.remote_id or "", expect(render, MastodonRender), now=now)
 
     async def delete(self, job: Job, now: datetime) -> bool:
         return await self.publisher.delete(job.remote_id or "")
+
+
+class DeliveryTarget:
+    """Reader notifications: one message to the reader's private chat, on the deliveries' budget.
+
+    The seam between the outbox and the fan-out: whoever creates delivery rows only has to
+    say what a notification looks like (the worker's ``render_delivery``).
+    """
+
+    def __init__(self, publisher: TelegramPublisherLike, limits: TelegramLimits | None = None) -> None:
+        self.publisher, self.limits = publisher, limits
+
+    async def send(self, job: DeliveryJob, render: TelegramRender, now: datetime) -> Sent:
+        chat = str(job.chat_id)
+        return await paced(self.limits, chat, Traffic.DELIVERY, lambda: self.publisher.send(chat, render))
 
 
 def build_targets(settings: Settings, telegram: TelegramPublisherLike | None, *,

@@ -15,10 +15,7 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
-from bot.deeplinks import follow_payload
-from bot.format.hashtags import hashtag_body
 from bot.format.model import TelegramRender
-from bot.i18n import t
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,7 +35,7 @@ class TelegramPublisher:
                  allow_paid_broadcast: bool = False) -> None:
         self.bot = bot
         self._bot_username = bot_username
-        self.language = language  # button labels when the render does not name its language
+        self.language = language
         self.allow_paid_broadcast = allow_paid_broadcast
 
     @classmethod
@@ -102,18 +99,13 @@ class TelegramPublisher:
 
     # --- pieces
     def follow_keyboard(self, render: TelegramRender) -> InlineKeyboardMarkup | None:
-        """One "follow #tag" deep-link button per main tag, in the post's language."""
-        language = render.language or self.language
-        buttons = []
-        for tag in render.follow_tags:
-            payload = follow_payload(tag)
-            if payload is None:
-                log.info("no follow button for tag %r: its deep-link payload would exceed 64 characters", tag)
-                continue
-            url = f"https://t.me/{self.bot_username}?start={payload}"
-            label = t("follow_tag_button", language, tag=hashtag_body(tag) or tag)  # "Suivre #SantéMentale"
-            buttons.append([InlineKeyboardButton(label, url=url)])
-        return InlineKeyboardMarkup(buttons) if buttons else None
+        """The render's follow buttons as one row of deep links to this bot."""
+        if not render.follow_buttons:
+            return None
+        return InlineKeyboardMarkup([[
+            InlineKeyboardButton(button.label, url=f"https://t.me/{self.bot_username}?start={button.payload}")
+            for button in render.follow_buttons
+        ]])
 
 
 def _preview(render: TelegramRender) -> LinkPreviewOptions | None:

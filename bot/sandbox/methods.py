@@ -33,7 +33,7 @@ class Context:
 
 def _message_id(params: dict[str, Any]) -> int:
     value = params.get("message_id")
-    if value in (None, ""):
+    if value is None or value == "":
         raise ApiError(400, "Bad Request: message identifier is not specified")
     try:
         return int(value)

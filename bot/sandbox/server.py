@@ -45,7 +45,7 @@ class TelegramSandbox:
         self.faults = Faults()
         self.limiter = RateLimiter(limits or RateLimits())
         self.requests: Counter[str] = Counter()  # method (lower case) → calls received
-        self.me = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Relais",
+        self.me: dict[str, Any] = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Relais",
                    "username": bot_username, "can_join_groups": True, "can_read_all_group_messages": False,
                    "supports_inline_queries": True, "can_connect_to_business": False, "has_main_web_app": False}
         self._context = methods.Context(self.state, self.me, self.clock.now)
@@ -96,7 +96,7 @@ class TelegramSandbox:
 
     @property
     def bot_username(self) -> str:
-        return self.me["username"]
+        return str(self.me["username"])
 
     @property
     def limits(self) -> RateLimits:
@@ -272,8 +272,8 @@ class TelegramSandbox:
                 remaining = deadline - loop.time()
                 if found or remaining <= 0:
                     return found
-                waiter = loop.create_task(self._new_update.wait())
-                await asyncio.wait({waiter, me}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+                waiter: asyncio.Future[Any] = loop.create_task(self._new_update.wait())
+                await asyncio.wait([waiter, me], timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
                 if me.done():
                     raise ApiError(409, CONFLICT)

@@ -128,12 +128,12 @@ class State:
                     return chat
             raise ApiError(400, "Bad Request: chat not found")
         try:
-            chat = self.chats.get(int(text))
+            found = self.chats.get(int(text))
         except ValueError:
             raise ApiError(400, "Bad Request: chat not found") from None
-        if chat is None:
+        if found is None:
             raise ApiError(400, "Bad Request: chat not found")
-        return chat
+        return found
 
     def new_message_id(self, chat_id: int) -> int:
         self._next_message_id[chat_id] = self._next_message_id.get(chat_id, 0) + 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot import tdlib
-from bot.format.counting import utf16_length
 
 TEXT_LIMIT = 4096  # https://core.telegram.org/bots/api#sendmessage
 CAPTION_LIMIT = 1024  # https://core.telegram.org/bots/api#sendphoto
@@ -41,6 +40,12 @@ _BOT_API_TYPES = {
 }
 # Auto-detected entities never appear inside these (TDLib drops the intersecting ones).
 _OPAQUE = {"code", "pre", "text_link", "url", "email", "text_mention", "custom_emoji"}
+
+
+def utf16_length(text: str) -> int:
+    """Telegram's length unit. Kept here, not imported from ``bot.format``: the emulator
+    depends on nothing of the app it emulates a server for."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 class TextError(ValueError):

@@ -1,14 +1,18 @@
 """APScheduler 3.11 wiring: it only *wakes* workers; the database holds every state.
 
-Jobs (all injected callables receive ``now`` from the injected clock):
+``build_scheduler`` takes a list of job specs — a name, a trigger, and a coroutine factory
+that receives ``now`` from the injected clock — and knows nothing of what the jobs do.
+Triggers: ``Once`` (at start, in list order, before any other job runs), ``Every`` (an
+interval, first run right after the start-up jobs) and ``Wake`` (a date job re-armed after
+each run at the time its function names). ``relais_jobs`` is the list `relais run` uses:
 
-* ``catch-up`` — once at start; re-slots what was missed during downtime, then wakes the
-  sweep so nothing overdue is sent before the policy has run;
+* ``catch-up`` — once at start; re-slots what was missed during downtime, so nothing overdue
+  is sent before the policy has run;
 * ``outbox-sweep`` — every ``schedule.sweep_seconds``; it claims pending rows and retries
   alike (``outbox.claim_due``), so one job serves both;
-* ``poll:<feed>`` — one per configured feed, every ``interval_minutes``, first at start;
-* ``slot-wake`` — a date job at the next posting slot of any channel, re-armed after each
-  run, so a 09:00 slot is sent at 09:00 and not up to ``sweep_seconds`` later.
+* ``poll:<feed>`` — one per configured feed, every ``interval_minutes``;
+* ``slot-wake`` — a sweep at the next posting slot of any channel (or the next due time in
+  the database), so a 09:00 slot is sent at 09:00 and not up to ``sweep_seconds`` later.
 
 The job store is a MemoryJobStore: jobs are rebuilt from the configuration at every start
 and never pickled (APScheduler's job stores must not be shared between processes:
@@ -19,8 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from functools import partial
 from typing import Any, TypeVar
 
@@ -37,13 +42,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Clock = Callable[[], datetime]
-Sweep = Callable[[datetime], Awaitable[Any]]
+Work = Callable[[datetime], Awaitable[Any]]
 Poll = Callable[[FeedSettings, datetime], Awaitable[Any]]
-NextDue = Callable[[datetime], Awaitable[datetime | None]]
+NextTime = Callable[[datetime], Awaitable[datetime | None]]
 
 SWEEP_JOB = "outbox-sweep"
 CATCH_UP_JOB = "catch-up"
 SLOT_WAKE_JOB = "slot-wake"
+START_UP_JOB = "start-up"
 
 JOB_DEFAULTS = {
     # APScheduler's default misfire_grace_time is 1 s: a job whose run time passed by more
@@ -57,6 +63,35 @@ JOB_DEFAULTS = {
     # One run of a given job at a time: a slow feed or sweep is not stacked on itself.
     "max_instances": 1,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Once:
+    """Run once at start, before every other job (start-up jobs run in list order)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Every:
+    """Run every ``seconds``, first right after the start-up jobs."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """Run at ``next_at(now)``, then again at ``next_at(that time)``…; None: not armed."""
+
+    next_at: NextTime
+
+
+Trigger = Once | Every | Wake
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    name: str
+    trigger: Trigger
+    run: Work  # called with the injected clock's `now`
 
 
 def in_transaction(
@@ -85,6 +120,40 @@ def next_wake(settings: Settings, now: datetime) -> datetime | None:
     return min(candidates, default=None)
 
 
+def slot_or_due(settings: Settings, next_due: NextTime | None = None) -> NextTime:
+    """The next slot of any channel, or the database's next due time when it comes first.
+
+    ``next_due(now)`` returns the earliest due time in the database, so posts scheduled at an
+    exact time or shared now also wake the sweep on time.
+    """
+
+    async def next_at(now: datetime) -> datetime | None:
+        wake = next_wake(settings, now)
+        if next_due is None:
+            return wake
+        try:
+            due = await next_due(now)
+        except Exception:  # the slot wake must survive a database hiccup
+            log.exception("cannot read the next due time; waking at the next slot only")
+            return wake
+        if due is not None and due > now and (wake is None or due < wake):
+            return due
+        return wake
+
+    return next_at
+
+
+def relais_jobs(settings: Settings, *, sweep: Work, poll: Poll, catch_up: Work | None = None,
+                next_due: NextTime | None = None) -> list[JobSpec]:
+    """The jobs of `relais run`'s worker role (see the module docstring)."""
+    jobs = [JobSpec(CATCH_UP_JOB, Once(), catch_up)] if catch_up is not None else []
+    jobs.append(JobSpec(SWEEP_JOB, Every(settings.schedule.sweep_seconds), sweep))
+    jobs += [JobSpec(f"poll:{feed.name}", Every(feed.interval_minutes * 60), partial(poll, feed))
+             for feed in settings.feeds]
+    jobs.append(JobSpec(SLOT_WAKE_JOB, Wake(slot_or_due(settings, next_due)), sweep))
+    return jobs
+
+
 def _guarded(name: str, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
     """A job body that logs its failure and lets the next run try again."""
 
@@ -103,86 +172,52 @@ def _guarded(name: str, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awai
     return job
 
 
-def build_scheduler(
-    settings: Settings,
-    *,
-    sweep: Sweep,
-    poll: Poll,
-    clock: Clock,
-    catch_up: Sweep | None = None,
-    next_due: NextDue | None = None,
-) -> AsyncIOScheduler:
-    """An AsyncIOScheduler on the running loop with Relais' jobs; call ``.start()`` on it.
-
-    ``next_due(now)`` (optional) returns the earliest due time in the database, so posts
-    scheduled at an exact time or shared now also wake the sweep on time.
-    """
+def build_scheduler(jobs: Sequence[JobSpec], *, clock: Clock, timezone: tzinfo | str = UTC) -> AsyncIOScheduler:
+    """An AsyncIOScheduler on the running loop with ``jobs``; call ``.start()`` on it."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         raise RuntimeError("build_scheduler must be called from the running event loop") from None
-    scheduler = AsyncIOScheduler(
-        event_loop=loop,
-        timezone=settings.tz,
-        jobstores={"default": MemoryJobStore()},
-        job_defaults=dict(JOB_DEFAULTS),
-    )
-    every = timedelta(seconds=settings.schedule.sweep_seconds)
-    start = datetime.now(UTC)  # APScheduler's own times are wall-clock; `clock` is what jobs see
+    scheduler = AsyncIOScheduler(event_loop=loop, timezone=timezone, jobstores={"default": MemoryJobStore()},
+                                 job_defaults=dict(JOB_DEFAULTS))
 
-    async def run_sweep() -> None:
-        await sweep(clock())
+    def now_for(spec: JobSpec) -> Callable[[], Awaitable[Any]]:
+        async def run() -> Any:
+            return await spec.run(clock())
 
-    async def wake_on_slot(slot: datetime) -> None:
-        try:
-            await sweep(clock())
-        finally:
-            await arm_slot_wake(after=slot)
+        return run
 
-    async def arm_slot_wake(after: datetime | None = None) -> None:
-        # strictly after the slot just served, even if `clock` lags APScheduler's clock
-        now = max(clock(), after) if after is not None else clock()
-        wake = next_wake(settings, now)
-        if next_due is not None:
-            try:
-                due = await next_due(now)
-            except Exception:  # the slot wake must survive a database hiccup
-                log.exception("cannot read the next due time; waking at the next slot only")
-                due = None
-            if due is not None and due > now and (wake is None or due < wake):
-                wake = due
-        if wake is None:
+    async def arm(spec: JobSpec, next_at: NextTime, after: datetime | None = None) -> None:
+        # strictly after the time just served, even if `clock` lags APScheduler's clock
+        when = await next_at(max(clock(), after) if after is not None else clock())
+        if when is None:
             return
-        scheduler.add_job(
-            _guarded(SLOT_WAKE_JOB, partial(wake_on_slot, wake)), DateTrigger(wake.astimezone(UTC)),
-            id=SLOT_WAKE_JOB, name="sweep at the next posting slot", replace_existing=True,
-        )
-        log.debug("next slot wake at %s", wake.isoformat())
+
+        async def run_then_rearm() -> None:
+            try:
+                await spec.run(clock())
+            finally:
+                await arm(spec, next_at, after=when)
+
+        scheduler.add_job(_guarded(spec.name, run_then_rearm), DateTrigger(when.astimezone(UTC)), id=spec.name,
+                          name=spec.name, replace_existing=True)
+        log.debug("%s armed for %s", spec.name, when.isoformat())
 
     async def start_up() -> None:
-        if catch_up is not None:
-            await catch_up(clock())
-        # sweep right away (now that the catch-up policy has run), then on the interval
-        scheduler.modify_job(SWEEP_JOB, next_run_time=datetime.now(UTC))
-        await arm_slot_wake()
+        for spec in jobs:
+            if isinstance(spec.trigger, Once):  # a failed one is logged; the others still start
+                await _guarded(spec.name, now_for(spec))()
+        for spec in jobs:
+            if isinstance(spec.trigger, Every):  # first run now that the start-up jobs are done
+                scheduler.modify_job(spec.name, next_run_time=datetime.now(UTC))
+            elif isinstance(spec.trigger, Wake):
+                await arm(spec, spec.trigger.next_at)
 
-    scheduler.add_job(
-        _guarded(SWEEP_JOB, run_sweep), IntervalTrigger(seconds=every.total_seconds()),
-        id=SWEEP_JOB, name="outbox sweep",
-    )
-    for feed in settings.feeds:
-        scheduler.add_job(
-            _guarded(f"poll:{feed.name}", _bind_poll(poll, feed, clock)),
-            IntervalTrigger(minutes=feed.interval_minutes), id=f"poll:{feed.name}",
-            name=f"poll feed {feed.name}", next_run_time=start,
-        )
-    scheduler.add_job(_guarded(CATCH_UP_JOB, start_up), DateTrigger(start), id=CATCH_UP_JOB,
-                      name="catch-up at start")
+    for spec in jobs:
+        if isinstance(spec.trigger, Every):
+            # paused (no next run time) until the start-up jobs are done
+            scheduler.add_job(_guarded(spec.name, now_for(spec)), IntervalTrigger(seconds=spec.trigger.seconds),
+                              id=spec.name, name=spec.name, next_run_time=None)
+    scheduler.add_job(_guarded(START_UP_JOB, start_up), DateTrigger(datetime.now(UTC)), id=START_UP_JOB,
+                      name=START_UP_JOB)
     return scheduler
-
-
-def _bind_poll(poll: Poll, feed: FeedSettings, clock: Clock) -> Callable[[], Awaitable[Any]]:
-    async def run() -> Any:
-        return await poll(feed, clock())
-
-    return run

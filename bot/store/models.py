@@ -230,7 +230,12 @@ class Follow(Base):
 
 
 class Delivery(Base):
-    """One notification of one post to one subscriber (fan-out outbox)."""
+    """One notification of one post to one subscriber: a row of the outbox, like a publication.
+
+    Claimed, completed, failed and recovered by the same code (``bot.publish.outbox``). The
+    unique (post, subscriber) pair means a fan-out can never notify one reader twice of a post.
+    No idempotency key: Telegram's sendMessage has none, and the row itself is the guard.
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -242,11 +247,21 @@ class Delivery(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
     state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState), default=DeliveryState.PENDING)
+    due_at: Mapped[datetime | None]  # when it may go (a digest waits); None with next_attempt_at None: not yet
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None]
+    remote_id: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+    post: Mapped[Post] = relationship(lazy="joined")
+    subscriber: Mapped[Subscriber] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"Delivery(id={self.id!r}, post_id={self.post_id!r}, subscriber_id={self.subscriber_id!r}, state={self.state!s})"
 
 
 class Author(Base):

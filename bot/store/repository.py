@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.posts import NewPost, PostStatus  # NewPost moved to the domain; still importable from here
@@ -117,12 +118,32 @@ async def delete_post(session: AsyncSession, post_id: int, now: datetime | None 
 
 
 async def sync_channel(session: AsyncSession, name: str, platform: Platform, target: str, enabled: bool) -> Channel:
-    """Create or update the channel row that mirrors one configured channel."""
-    channel = await session.scalar(select(Channel).where(Channel.name == name))
-    if channel is None:
-        channel = Channel(name=name, platform=platform, target=target, enabled=enabled)
-        session.add(channel)
-    else:
-        channel.platform, channel.target, channel.enabled = platform, target, enabled
-    await session.flush()
-    return channel
+    """Create or update the channel row that mirrors one configured channel.
+
+    One ``INSERT … ON CONFLICT (name) DO UPDATE``: processes started together (one updates
+    process and N workers) each sync the same configuration, and a select-then-insert lets
+    two of them insert the same name (issue 11). The row is only written when it differs,
+    so a restart does not touch ``updated_at``; ``paused`` is the operator's, never reset.
+    """
+    now = utcnow()
+    statement = _insert(session).values(name=name, platform=platform, target=target, enabled=enabled,
+                                        paused=False, created_at=now, updated_at=now)
+    changed = statement.excluded
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[Channel.name],
+        set_={"platform": changed.platform, "target": changed.target, "enabled": changed.enabled, "updated_at": now},
+        where=or_(Channel.platform != changed.platform, Channel.target != changed.target,
+                  Channel.enabled != changed.enabled),
+    ))
+    query = select(Channel).where(Channel.name == name).execution_options(populate_existing=True)
+    return (await session.scalars(query)).one()
+
+
+def _insert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into channels in the session's dialect (both know ``on_conflict_do_update``)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(Channel)
+    if dialect == "sqlite":
+        return sqlite.insert(Channel)
+    raise NotImplementedError(f"channel sync has no upsert for the {dialect} dialect")

@@ -10,8 +10,8 @@ import pytest
 from mastodon_mock.testing import MockServer
 
 from bot.app import App, open_app
+from bot.samples import two_channel_config
 from bot.sandbox import TelegramSandbox
-from bot.sandbox.samples import two_channel_config
 from bot.settings import Settings, load_settings
 from tests.conftest import CHANNEL
 

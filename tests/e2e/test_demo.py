@@ -8,11 +8,11 @@ import importlib.util
 import pytest
 from sqlalchemy import func, select
 
+from bot import demo
 from bot.app import App
 from bot.cli import demo as demo_cli
 from bot.cli import main
 from bot.format.counting import mastodon_length
-from bot.sandbox import demo
 from bot.store.models import Post, Publication, PublicationState
 
 NBSP = "\u00a0"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from mastodon import Mastodon
 
-KEYS = {"source_key", "channel", "platform", "parse_mode", "photo", "spoiler_text", "language", "length", "limit"}
+KEYS = {"source_key", "channel", "platform", "parse_mode", "photo", "spoiler_text", "language", "length", "limit",
+        "limit_source"}
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
 <channel><title>E-santé</title><link>https://esante-blog.fr/</link><language>fr</language>
@@ -31,8 +32,8 @@ profile = "tg"
 [[channels]]
 name = "esante-md"
 platform = "mastodon"
-instance_url = "https://mastodon.example"
-token = "secret"
+instance_url = "http://127.0.0.1:9"
+token_env = "RELAIS_TEST_UNSET_TOKEN"
 profile = "md"
 visibility = "unlisted"
 """
@@ -47,7 +48,9 @@ def test_render_a_stored_post_for_the_default_channels(relais) -> None:
     rows = json.loads(out)
     assert [(r["channel"], r["platform"]) for r in rows] == [("telegram", "telegram"), ("mastodon", "mastodon")]
     telegram, mastodon = rows
-    assert set(telegram) == KEYS | {"text"} and set(mastodon) == KEYS | {"status"}
+    assert set(telegram) == KEYS | {"text", "buttons"} and set(mastodon) == KEYS | {"status"}
+    assert telegram["buttons"] == ["Suivre #sommeil"]
+    assert (telegram["limit_source"], mastodon["limit_source"]) == ("telegram", "default")
     assert telegram["text"] == (
         "<b>Le sommeil des ados</b>\n\nLes écrans retardent l’endormissement.\n\n"
         '<a href="https://esante-blog.fr/sommeil">Lire la suite</a>\n\n#sommeil'

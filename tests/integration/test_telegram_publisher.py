@@ -14,6 +14,7 @@ from telegram.request import HTTPXRequest
 
 from bot.deeplinks import followed_tag_key
 from bot.format.model import LinkPreview, TelegramRender
+from bot.format.telegram import follow_row
 from bot.publish.telegram import SentMessage, TelegramPublisher
 from bot.sandbox import RateLimits, TelegramSandbox
 from bot.settings import load_settings
@@ -25,9 +26,10 @@ TEXT = ("<b>#Therabot : un #chatbot #IA qui améliore la #dépression</b>\n\n"
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
-def Render(**fields) -> TelegramRender:
-    """The formatter's TelegramRender, with TEXT unless given."""
-    return TelegramRender(**{"text": TEXT, **fields})
+def Render(follow_tags: tuple[str, ...] = (), **fields) -> TelegramRender:
+    """The formatter's TelegramRender, with TEXT unless given, and the formatter's follow row."""
+    buttons = follow_row(follow_tags, fields.get("language", "fr"))
+    return TelegramRender(**{"text": TEXT, "follow_tags": follow_tags, "follow_buttons": buttons, **fields})
 
 
 @pytest.fixture
@@ -42,16 +44,18 @@ async def publisher(sandbox: TelegramSandbox) -> AsyncIterator[TelegramPublisher
 
 async def test_send_text_with_preview_and_follow_buttons(sandbox: TelegramSandbox, publisher: TelegramPublisher) -> None:
     render = Render(link_preview=LinkPreview("https://blog.example.fr/therabot", prefer_large_media=True),
-                    follow_tags=("IA", "dépression", "santé mentale"))
+                    follow_tags=("IA", "dépression", "santé mentale", "anxiété", "chatbot"))
     sent = await publisher.send(CHANNEL, render)
     stored = sandbox.last_message(CHANNEL)
     assert sent == SentMessage(str(stored.message_id), f"https://t.me/sante_numerique/{stored.message_id}")
     assert stored.text.startswith("#Therabot : un #chatbot #IA") and "<b>" not in stored.text
     assert stored.link_preview_options == {"url": "https://blog.example.fr/therabot", "prefer_large_media": True}
     buttons = stored.url_buttons()
-    # labels show the hashtag as it is written in posts; the payload carries the tag key
-    assert [label for label, _ in buttons] == ["Suivre #IA", "Suivre #dépression", "Suivre #SantéMentale"]
-    for (_, url), key in zip(buttons, ("ia", "depression", "sante mentale"), strict=True):
+    # one row, the most relevant tags that fit; labels show the hashtag as written in posts,
+    # the payload carries the tag key
+    assert [len(row) for row in stored.reply_markup["inline_keyboard"]] == [2]
+    assert [label for label, _ in buttons] == ["Suivre #IA", "Suivre #dépression"]
+    for (_, url), key in zip(buttons, ("ia", "depression"), strict=True):
         parts = urlsplit(url)
         assert parts.netloc == "t.me" and parts.path == f"/{sandbox.bot_username}"
         assert followed_tag_key(parse_qs(parts.query)["start"][0]) == key

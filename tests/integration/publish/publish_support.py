@@ -11,7 +11,7 @@ import httpx
 from mastodon_mock.testing import MockServer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.models import Channel, Platform, Post, Publication, PublicationState
+from bot.store.models import Channel, Delivery, DeliveryState, Platform, Post, Publication, PublicationState, Subscriber
 from bot.store.repository import NewPost, add_post
 
 NOW = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
@@ -69,3 +69,20 @@ async def make_publication(session: AsyncSession, post: Post, channel: Channel, 
     session.add(publication)
     await session.flush()
     return publication
+
+
+async def make_subscriber(session: AsyncSession, telegram_user_id: int | None = None, **fields: Any) -> Subscriber:
+    subscriber = Subscriber(telegram_user_id=telegram_user_id or 700_000 + next(_keys), **fields)
+    session.add(subscriber)
+    await session.flush()
+    return subscriber
+
+
+async def make_delivery(session: AsyncSession, post: Post, subscriber: Subscriber, *, due_at: datetime = NOW,
+                        state: DeliveryState = DeliveryState.PENDING, **fields: Any) -> Delivery:
+    """A notification row as the fan-out will write it (inserted directly until the fan-out exists)."""
+    delivery = Delivery(post_id=post.id, subscriber_id=subscriber.id, state=state, due_at=due_at,
+                        next_attempt_at=fields.pop("next_attempt_at", due_at), **fields)
+    session.add(delivery)
+    await session.flush()
+    return delivery

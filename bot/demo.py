@@ -10,7 +10,8 @@ what each platform received.
 Re-running on the same database publishes nothing twice: the import is idempotent (same
 bytes, same source name) and every publication is already ``sent``; the rows say so.
 
-Needs the ``demo`` extra (aiohttp, tdjson, mastodon_mock); ``bot.cli.demo`` checks first.
+Needs the ``demo`` extra (aiohttp, tdjson, mastodon_mock); ``bot.cli.demo`` checks first. The
+platforms are the demo's own; everything else is wired by the composition root (``bot.app``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot import runtime
-from bot.app import App, open_app
+from bot.app import App, open_app, upgrade_database
 from bot.errors import RelaisError
 from bot.ingest.service import ImportReport, import_source
 from bot.publish.mastodon import MediaFile, fetch_media, status_text
@@ -58,14 +59,14 @@ Step = Callable[[str], None]
 
 
 def sample_feed() -> resources.abc.Traversable:
-    return resources.files("bot.sandbox").joinpath("samples", "esante.xml")
+    return resources.files("bot.samples").joinpath("esante.xml")
 
 
 async def bundled_media(url: str) -> MediaFile | None:
     """The sample's images from the package; any other URL is downloaded as usual."""
     if not url.startswith(SAMPLE_IMAGES):
         return await fetch_media(url)
-    image = resources.files("bot.sandbox").joinpath("samples", "images", url.removeprefix(SAMPLE_IMAGES))
+    image = resources.files("bot.samples").joinpath("images", url.removeprefix(SAMPLE_IMAGES))
     if not image.is_file():
         return None
     return MediaFile(image.read_bytes(), mimetypes.guess_type(image.name)[0] or "application/octet-stream")
@@ -226,14 +227,6 @@ def demo_settings(database_url: str, platforms: Platforms, *, log_level: str = "
 
 # --- the run -------------------------------------------------------------------------------
 
-async def upgrade_database(database_url: str) -> None:
-    engine = db.create_engine(database_url)
-    try:
-        await db.upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
 async def import_sample(app: App, now: datetime) -> ImportReport:
     with resources.as_file(sample_feed()) as path:
         report = await import_source(app, str(path), now=now, policy="queue", name=SAMPLE_SOURCE,
@@ -280,7 +273,7 @@ async def run_demo(database_url: str = DEFAULT_DATABASE_URL, *, step: Step = lam
     async with running_platforms() as platforms:
         settings = demo_settings(database_url, platforms, log_level=log_level, log_format=log_format)
         configure(settings)
-        async with open_app(settings) as app, db.connected(app.engine):
+        async with open_app(settings) as app:
             step("Importing the sample feed")
             started = datetime.now(UTC)
             imported = await import_sample(app, started)

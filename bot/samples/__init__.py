@@ -1,4 +1,4 @@
-"""Sample posts and a two-channel configuration for runs against the sandbox.
+"""Sample posts and a two-channel configuration for runs against the sandbox; the demo's feed.
 
 Shared by the end-to-end tests and ``bench/crash_test.py``: one Telegram channel on the
 sandbox, one Mastodon account (mastodon_mock), and numbered articles in the blog's style
