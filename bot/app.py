@@ -42,7 +42,7 @@ class App:
     metrics: Metrics = field(default_factory=Metrics)  # this app's own registry (bot.metrics)
 
     @property
-    def enqueue(self) -> Callable[[AsyncSession, Post, datetime], Awaitable[list[Publication]]]:
+    def enqueue(self) -> Callable[[AsyncSession, Post, datetime], Awaitable[list[queue.Queued]]]:
         """The hook ingest awaits for each new queued post: creates its publications (same transaction)."""
         return partial(queue.enqueue, settings=self.settings)
 

@@ -189,6 +189,7 @@ class Publication(Base):
         UniqueConstraint("post_id", "channel_id"),
         Index(None, "state", "next_attempt_at"),
         Index(None, "channel_id", "due_at"),
+        Index(None, "channel_id", "state", "due_at"),  # the queue's last-slot probe (migration 0005_queue)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
