@@ -1,7 +1,7 @@
 """publications: index (channel_id, state, due_at) for the queue's last-slot probe
 
 Revision ID: 0005_queue
-Revises: 0002
+Revises: 0003_readers
 Create Date: 2026-11-30 01:45:00
 
 "Add to queue" reads, per channel, the latest pending publication (ORDER BY due_at DESC
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0005_queue'
-down_revision = '0002'
+down_revision = '0003_readers'
 branch_labels = None
 depends_on = None
 
