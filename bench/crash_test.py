@@ -580,7 +580,8 @@ def run_sabotaged_worker(mode: str, relais_args: list[str]) -> None:
     elif mode == "sent-first":
         async def send_after_marking(self: Any, publication: Any) -> None:
             job, target = targets.Job.of(publication), self.targets[publication.channel.name]
-            await self.record_sent(outbox.PUBLICATIONS, job.publication_id, SimpleNamespace(remote_id="?"),
+            timed = worker._Send(str(publication.channel.platform), job.channel, time.monotonic())
+            await self.record_sent(outbox.PUBLICATIONS, job.publication_id, SimpleNamespace(remote_id="?"), timed,
                                    remote_url=None, sent_version=job.content_version)
             await target.send(job, await self._render(target, publication), self.now)
 

@@ -1,11 +1,12 @@
-"""Cost of `enqueue` as a channel's queue grows, against storing the post alone.
+"""Milliseconds per enqueue ("add to queue") as one channel's queue grows, against an empty queue.
 
-    python bench/queue_enqueue.py [--database URL]
+    python bench/queue_enqueue.py [--database URL] [--posts 50]
 
-For each queue length N the script fills one slotted channel with N pending
-publications, then times storing 50 more posts with and without `enqueue` (add to queue
-and share next, which moves the queue). Prints milliseconds per post and the ratio to the
-baseline measured in the same run. Default database: a temporary SQLite file.
+For each queue length (0, 1,000, 10,000) the script fills one slotted channel with a dense
+queue (bulk INSERT, one publication per slot), then times ``enqueue`` of ``--posts`` stored
+posts in mode "queue", each in its own transaction (as an import does). Prints ms per
+enqueue and the ratio to the empty queue measured in the same run. Target (issue 11 item
+15): ≤ 2 ms per enqueue at 10,000 queued. Default database: a temporary SQLite file.
 """
 
 from __future__ import annotations
@@ -13,61 +14,47 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
-import time as clock
-from datetime import UTC, datetime
-from pathlib import Path
+
+from queue_common import NOW, channel_config, fill_queue, fresh_database, new_posts, open_bench, per_call_ms
 
 from bot.app import App
 from bot.publish.queue import enqueue
-from bot.settings import load_settings
-from bot.store import db
-from bot.store.repository import NewPost, add_post
+from bot.store.models import Post
 
-NOW = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
-CHANNELS = [{"name": "esante-telegram", "platform": "telegram", "chat": "@esante_demo",
-             "slots": ["09:00", "12:30", "18:00"]}]
-BATCH = 50
+LENGTHS = (0, 1000, 10_000)
 
 
-async def timed(app: App, source: str, mode: str | None) -> float:
-    began = clock.perf_counter()
-    for n in range(BATCH):
+async def enqueue_ms(app: App, source: str, count: int) -> float:
+    post_ids = await new_posts(app, source, count)
+
+    async def one(post_id: int) -> None:
         async with app.sessions.begin() as session:
-            post = await add_post(session, NewPost(source=source, source_key=str(n),
-                                                   title=f"#Bench n°{n} : l’#IA", tags=("IA",)))
-            if mode is not None:
-                await enqueue(session, post, NOW, settings=app.settings, mode=mode)  # type: ignore[arg-type]
-    return (clock.perf_counter() - began) * 1000 / BATCH
+            post = await session.get_one(Post, post_id)
+            await enqueue(session, post, NOW, settings=app.settings, mode="queue")
+
+    return await per_call_ms([lambda pid=pid: one(pid) for pid in post_ids])
 
 
-async def main(url: str) -> None:
-    settings = load_settings(None, env={}, database_url=url, channels=CHANNELS)
-    engine = db.create_engine(settings.database_url)
-    await db.upgrade(engine)
-    app = App(settings=settings, engine=engine, sessions=db.session_factory(engine))
-    await app.sync_channels()
-    print(f"database: {engine.dialect.name}; {BATCH} posts per cell; ms per post")
-    print(f"{'queue length':>12} {'store only':>11} {'+ queue':>9} {'ratio':>6} {'+ next':>9} {'ratio':>6}")
-    counter = 0
-    for target in (0, 100, 1000):
-        while counter < target:  # grow the queue to the target length
-            chunk = min(BATCH, target - counter)
-            async with app.sessions.begin() as session:
-                for n in range(chunk):
-                    post = await add_post(session, NewPost(source="fill", source_key=str(counter + n), title="x"))
-                    await enqueue(session, post, NOW, settings=settings)
-            counter += chunk
-        base = await timed(app, f"base-{target}", None)
-        queued = await timed(app, f"queue-{target}", "queue")
-        shared = await timed(app, f"next-{target}", "next")
-        counter += 2 * BATCH
-        print(f"{target:>12} {base:>11.2f} {queued:>9.2f} {queued / base:>6.1f} {shared:>9.2f} {shared / base:>6.1f}")
-    await engine.dispose()
+async def main(url: str | None, folder: str, count: int) -> None:
+    print(f"database: {'PostgreSQL' if url else 'SQLite'}\n{'queued':>7} {'ms/enqueue':>11} {'× empty queue':>14}")
+    empty: float | None = None
+    for length in LENGTHS:
+        app = await open_bench(await fresh_database(url, folder, f"queue-{length}"), [channel_config(0)])
+        try:
+            await fill_queue(app, "esante-0", length)
+            await enqueue_ms(app, "warm-up", 5)
+            ms = await enqueue_ms(app, "timed", count)
+        finally:
+            await app.engine.dispose()
+        empty = empty or ms
+        print(f"{length:>7} {ms:>11.2f} {ms / empty:>14.2f}", flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", help="database URL (default: temporary SQLite file)")
+    parser.add_argument("--database", help="database URL (default: a temporary SQLite file); its schema is DROPPED")
+    parser.add_argument("--posts", type=int, default=50, help="enqueues timed per queue length")
     args = parser.parse_args()
+    print(f"{args.posts} enqueues per row, mode queue, one channel with {len(channel_config(0)['slots'])} slots a day")
     with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(main(args.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"))
+        asyncio.run(main(args.database, folder, args.posts))

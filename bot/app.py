@@ -10,13 +10,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.metrics import Metrics
 from bot.publish import queue
 from bot.settings import Settings
 from bot.store import db
@@ -38,9 +39,10 @@ class App:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    metrics: Metrics = field(default_factory=Metrics)  # this app's own registry (bot.metrics)
 
     @property
-    def enqueue(self) -> Callable[[AsyncSession, Post, datetime], Awaitable[list[Publication]]]:
+    def enqueue(self) -> Callable[[AsyncSession, Post, datetime], Awaitable[list[queue.Queued]]]:
         """The hook ingest awaits for each new queued post: creates its publications (same transaction)."""
         return partial(queue.enqueue, settings=self.settings)
 
@@ -99,6 +101,7 @@ def build_chat_application(app: App) -> Application[Any, Any, Any, Any, Any, Any
 
     from bot.chat.application import add_handlers
     from bot.chat.context import CONTEXT_TYPES
+    from bot.chat.persistence import DatabasePersistence
 
     async def bind(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         application.bot_data.app = app
@@ -112,6 +115,7 @@ def build_chat_application(app: App) -> Application[Any, Any, Any, Any, Any, Any
         .token(settings.require_telegram_token().get_secret_value())
         .base_url(settings.telegram.api_base_url)
         .context_types(CONTEXT_TYPES)
+        .persistence(DatabasePersistence(app.sessions))  # a /new draft survives a restart
         .post_init(bind)
         .post_shutdown(release)
         .build()

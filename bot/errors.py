@@ -85,7 +85,7 @@ class FormatError(RelaisError):
 
 
 class PublishError(RelaisError):
-    pass
+    status: int | None = None  # the platform's answer code (403, 429, …) when one answered and it is known
 
 
 class RetryableError(PublishError):

@@ -18,7 +18,7 @@ import os
 import random
 import signal
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
@@ -28,19 +28,20 @@ from urllib.parse import urlsplit
 
 from bot.app import App, build_chat_application, make_render
 from bot.errors import ConfigError, PublishError
-from bot.format import Article, Profile, render_telegram
 from bot.format.model import TelegramRender
+from bot.health import start_health
 from bot.ingest import service as ingest
 from bot.publish import queue
 from bot.publish.classify import scrub
 from bot.publish.mastodon import MediaFetcher, fetch_media
-from bot.publish.outbox import RetryPolicy
+from bot.publish.outbox import PUBLICATIONS, RetryPolicy
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
 from bot.publish.targets import DeliveryTarget, MastodonTarget, Sent, Target, build_targets
 from bot.publish.worker import IN_FLIGHT, Deliveries, RenderPublication, WorkerReport, run_once
-from bot.schedule.scheduler import build_scheduler, in_transaction, relais_jobs
+from bot.schedule.scheduler import Every, JobSpec, build_scheduler, in_transaction, relais_jobs
+from bot.services import notify
 from bot.settings import FeedSettings, Settings
-from bot.store.models import Delivery, Post
+from bot.store.models import Post
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,11 +94,6 @@ async def telegram_reachable(settings: Settings) -> AsyncIterator[None]:
         raise ConfigError(f"telegram.token: rejected by the Bot API at {base} — check RELAIS_TELEGRAM__TOKEN") from None
     except TelegramError as exc:
         raise PublishError(f"Telegram Bot API at {base} is unavailable: {scrub(str(exc))}") from None
-
-
-def render_notification(delivery: Delivery) -> TelegramRender:
-    """A reader's notification: the post as the formatter renders it for Telegram (the fan-out may refine it)."""
-    return render_telegram(Article.from_post(delivery.post), Profile(platform="telegram"))
 
 
 # Reconnecting to an unreachable Bot API: 5 s, 10 s, … up to 5 minutes between tries.
@@ -167,6 +163,7 @@ class Publishing:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     telegram: TelegramLink | None = None
     deliveries: Deliveries | None = None  # reader notifications, when a Telegram publisher exists
+    notify_dead: Callable[[int], Awaitable[object]] | None = None  # tells the author (bot.chat.notify)
     render: RenderPublication = field(init=False)
 
     def __post_init__(self) -> None:
@@ -203,8 +200,12 @@ class Publishing:
                 report = await run_once(
                     self.app.sessions, when, worker_id=self.worker_id, publishers=targets,
                     render=self.render, limit=self.batch, stale_after=self.stale_after, deliveries=deliveries,
+                    metrics=self.app.metrics,
                 )
                 passes.append(report)
+                for error in report.errors:
+                    if self.notify_dead and not error.retrying and error.kind == PUBLICATIONS.name:
+                        await self.notify_dead(error.publication_id)
                 if report.claimed < self.batch:
                     return combine(passes)
                 when = max(when, self.clock())  # a long backlog: record sent_at as it goes
@@ -248,10 +249,16 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
         await link.connect(clock())
     targets = build_targets(settings, link, telegram_limits=limits, mastodon_limits=MastodonLimits(),
                             media_fetcher=media_fetcher)
-    deliveries = Deliveries(DeliveryTarget(link, limits), render_notification) if link is not None else None
+    deliveries = Deliveries(DeliveryTarget(link, limits), notify.delivery_renderer(app), notify.blocked_hook(app)) \
+        if link is not None else None
+    tell_author = None
+    if link is not None:
+        from bot.chat.notify import notify_dead
+
+        tell_author = partial(notify_dead, app, link.publisher.bot)
     return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock,
                       stale_after=timedelta(seconds=settings.schedule.claim_timeout_seconds),
-                      telegram=link, deliveries=deliveries)
+                      telegram=link, deliveries=deliveries, notify_dead=tell_author)
 
 
 async def poll_feeds(app: App, feeds: list[FeedSettings], now: datetime) -> list[ingest.ImportReport]:
@@ -260,7 +267,10 @@ async def poll_feeds(app: App, feeds: list[FeedSettings], now: datetime) -> list
     async def enqueue(session: AsyncSession, post: Post, when: datetime) -> None:
         await app.enqueue(session, post, when)  # ingest wants no result back
 
-    return await ingest.poll_due(app, feeds, now=now, enqueue=enqueue, default_language=app.settings.default_language)
+    reports = await ingest.poll_due(app, feeds, now=now, enqueue=enqueue, default_language=app.settings.default_language)
+    for failed in (r for r in reports if r.error):
+        app.metrics.count_feed_error(failed.source)
+    return reports
 
 
 async def poll_feed(app: App, feed: FeedSettings, now: datetime) -> list[ingest.ImportReport]:
@@ -332,6 +342,7 @@ async def run_forever(app: App, *, role: Role, stop: asyncio.Event, worker_id: s
     """Run until ``stop`` is set; release everything in order."""
     settings = app.settings
     async with AsyncExitStack() as stack:
+        await start_health(stack, app)  # first in, last out: answers until everything else stopped
         if role in (Role.ALL, Role.UPDATES):
             settings.require_telegram_token()
             await _start_updates(stack, app)
@@ -343,6 +354,7 @@ async def run_forever(app: App, *, role: Role, stop: asyncio.Event, worker_id: s
                 catch_up=in_transaction(app.sessions, partial(queue.catch_up, settings=settings)),
                 next_due=in_transaction(app.sessions, queue.next_due_at),
             )
+            jobs.append(JobSpec("notify", Every(settings.schedule.sweep_seconds), notify.notify_sweep(app)))
             scheduler = build_scheduler(jobs, clock=clock, timezone=settings.tz)
             scheduler.start()
 

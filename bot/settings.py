@@ -191,6 +191,14 @@ class ScheduleSettings(_Strict):
     claim_timeout_seconds: int = Field(default=600, ge=1, description="a dead worker's claims are retaken after this")
 
 
+class HealthSettings(_Strict):
+    """`relais run`'s /healthz, /readyz and /metrics (bot.health): loopback only by default."""
+
+    enabled: bool = True
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8081, ge=0, le=65535, description="0: any free port")
+
+
 # Filled by load_settings for the duration of one construction (see settings_customise_sources).
 _toml_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("toml_data", default={})  # noqa: B039 (never mutated)
 _environ: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("environ", default={})  # noqa: B039 (never mutated)
@@ -219,6 +227,7 @@ class Settings(_MaskedRepr, BaseSettings):
     feeds: list[FeedSettings] = Field(default_factory=list)
     access: AccessSettings = AccessSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    health: HealthSettings = HealthSettings()
 
     @classmethod
     def settings_customise_sources(

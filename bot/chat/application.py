@@ -14,7 +14,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.chat import inline, search, stats
+from bot.chat import access, authoring, inline, manage, search, stats
 from bot.chat.context import RelaisContext
 from bot.i18n import t
 
@@ -46,6 +46,9 @@ def add_handlers(application: Application[Any, RelaisContext, Any, Any, Any, Any
     """Every command this bot answers, and the one error handler."""
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
+    authoring.register(application)
+    manage.register(application)
+    access.register(application)
     application.add_handler(CommandHandler("stats", stats.stats))
     application.add_handlers([*search.handlers(), *inline.handlers()])
     application.add_error_handler(on_error)

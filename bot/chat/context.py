@@ -8,6 +8,8 @@ instead of an untyped ``bot_data["app"]``. The App is bound in the Application's
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
@@ -21,6 +23,7 @@ class BotData:
 
     def __init__(self) -> None:
         self.app: App | None = None
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests inject a clock
 
 
 class RelaisContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -38,7 +38,7 @@ class Lazy:
 
 
 COMMANDS: dict[str, Lazy] = {
-    "db": Lazy("bot.cli.db", "app", "Database schema: create or upgrade the tables."),
+    "db": Lazy("bot.cli.db", "app", "Database: create or upgrade the tables, back it up."),
     "config": Lazy("bot.cli.config", "app", "Configuration: check it and show what is in effect."),
     "post": Lazy("bot.cli.post", "app", "Posts in the content store: add, edit, list, show, delete."),
     "authors": Lazy("bot.cli.authors", "app", "Authors and admins: grant, revoke, list."),
@@ -58,6 +58,7 @@ COMMANDS: dict[str, Lazy] = {
                    "Show what each channel would publish: text, measured length and limit. Sends nothing."),
     "search": Lazy("bot.cli.search", "search", "Search the posts readers can see (not drafts, not deleted), best match first."),
     "run": Lazy("bot.cli.run", "run", "Run Relais: receive Telegram updates, wake the scheduler, publish due posts."),
+    "status": Lazy("bot.cli.status", "show_status", "Queue depth, counts by state, last success per platform, failing feeds."),
     "demo": Lazy("bot.cli.demo", "demo", "Show Relais working end to end, on this machine only, with no account anywhere.",
                  help_attribute="HELP"),
 }

@@ -73,11 +73,15 @@ def classify_answer(status: int, error_code: int | None, description: str,
     """
     code = error_code or status
     message = scrub(f"Telegram: {description or 'error ' + str(code)}")
+    error: PublishError
     if retry_after is not None or code == 429:
-        return RetryableError(message, retry_after=retry_after)
-    if code in _PERMANENT_CODES:
-        return PermanentError(message)
-    return RetryableError(message)  # 5xx, 408 and anything unknown: try again later
+        error = RetryableError(message, retry_after=retry_after)
+    elif code in _PERMANENT_CODES:
+        error = PermanentError(message)
+    else:
+        error = RetryableError(message)  # 5xx, 408 and anything unknown: try again later
+    error.status = 429 if retry_after is not None else code  # read by is_rate_limited / is_blocked
+    return error
 
 
 def classify_network(exc: BaseException, *, secret: str | None = None) -> PublishError:
@@ -86,6 +90,36 @@ def classify_network(exc: BaseException, *, secret: str | None = None) -> Publis
     if secret:
         text = text.replace(secret, "***")
     return RetryableError(scrub(f"Telegram: network error: {text}"))
+
+
+def is_rate_limited(exc: BaseException) -> bool:
+    """A 429 from either platform, raw or already classified by a publisher (raised while handling it).
+
+    Counted apart in the metrics: a steady stream of them means another program shares the token.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (telegram_errors.RetryAfter, mastodon_errors.MastodonRatelimitError)):
+            return True
+        if isinstance(seen, mastodon_errors.MastodonAPIError) and _status_of(seen) == 429:
+            return True
+        if isinstance(seen, PublishError) and seen.status == 429:  # the lean sender's classified answer
+            return True
+        seen = seen.__cause__ or seen.__context__  # `raise … from None` still keeps the context
+    return False
+
+
+def is_blocked(exc: BaseException) -> bool:
+    """True when a private chat refused the message (403: the user blocked the bot or is gone).
+
+    PTB raises ``Forbidden``; the lean sender raises a ``PermanentError`` carrying the 403.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:  # a publisher may raise it classified, from the original
+        if isinstance(seen, telegram_errors.Forbidden) or (isinstance(seen, PermanentError) and seen.status == 403):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def is_already_done(exc: BaseException) -> bool:

@@ -25,12 +25,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal, TypeVarTuple, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from bot.errors import NotFound, UsageError
 from bot.publish import outbox
@@ -40,6 +41,8 @@ from bot.store.models import Channel, Post, PostStatus, Publication, Publication
 from bot.store.tags import tag_key
 
 log = logging.getLogger(__name__)
+Ts = TypeVarTuple("Ts")
+PUBLICATIONS: Table = Publication.__table__  # type: ignore[assignment]  # Core statements: no ORM bookkeeping
 
 Mode = Literal["queue", "next", "now", "at"]
 MODES: tuple[str, ...] = ("queue", "next", "now", "at")
@@ -91,6 +94,28 @@ async def matching_channels(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A channel a post is queued on, as enqueue needs it (a row of three columns, not an ORM object)."""
+
+    id: int
+    name: str
+    paused: bool
+
+
+async def _targets(session: AsyncSession, post: Post, settings: Settings) -> list[tuple[ChannelSettings, Target]]:
+    """:func:`matching_channels` in one Core SELECT … FOR UPDATE (the lock serializes enqueues per channel)."""
+    await post.awaitable_attrs.post_tags
+    keys = {tag.key for tag in post.tags}
+    wanted = [c for c in settings.channels if c.enabled and wants_post(c, keys)]
+    if not wanted:
+        return []
+    query = (select(Channel.id, Channel.name, Channel.paused).where(
+        Channel.name.in_([c.name for c in wanted]), Channel.enabled.is_(True)).order_by(Channel.id).with_for_update())
+    rows = {name: Target(cid, name, paused) for cid, name, paused in await _rows(session, query)}
+    return [(config, rows[config.name]) for config in wanted if config.name in rows]
+
+
 async def publication_of(session: AsyncSession, post_id: int, channel_id: int) -> Publication | None:
     query = select(Publication).where(Publication.post_id == post_id, Publication.channel_id == channel_id)
     return await session.scalar(query)
@@ -98,39 +123,61 @@ async def publication_of(session: AsyncSession, post_id: int, channel_id: int) -
 
 # --- the channel's current queue --------------------------------------------------------------
 
-async def _queue_items(
-    session: AsyncSession, channel_id: int, walls: Sequence[time], tz: ZoneInfo
-) -> list[slotmath.QueueItem]:
-    """The channel's pending publications in due order, as light tuples (queues can be long)."""
+def _pending_query(channel_id: int, since: datetime | None) -> Select[int, datetime, PostStatus, int]:
     query = (
-        select(Publication.id, Publication.due_at, Post.status)
+        select(Publication.id, Publication.due_at, Post.status, Publication.post_id)
         .join(Post, Post.id == Publication.post_id)
         .where(Publication.channel_id == channel_id, Publication.state == PublicationState.PENDING,
                Publication.due_at.is_not(None))
         .order_by(Publication.due_at, Publication.id)
     )
-    return [
-        # pinned: scheduled at an exact time, or shared now (a time that is no slot)
-        slotmath.QueueItem(pid, due, pinned=status == PostStatus.SCHEDULED or not slotmath.is_slot(walls, tz, due))
-        for pid, due, status in (await session.execute(query)).all()
-    ]
+    query = query if since is None else query.where(Publication.due_at >= since)
+    return cast("Select[int, datetime, PostStatus, int]", query)  # due_at IS NOT NULL above
 
 
-async def _apply_moves(session: AsyncSession, moves: dict[int, datetime], why: str) -> list[Publication]:
+def _as_items(rows: Sequence[Any], walls: Sequence[time], tz: ZoneInfo) -> list[slotmath.QueueItem]:
+    # pinned: scheduled at an exact time, or shared now (a time that is no slot)
+    return [slotmath.QueueItem(pid, due, pinned=status == PostStatus.SCHEDULED or not slotmath.is_slot(walls, tz, due))
+            for pid, due, status, _ in rows]
+
+
+async def _rows(session: AsyncSession, query: Select[*Ts]) -> Sequence[Row[*Ts]]:
+    """Rows of plain columns through the session's connection: Core, so no ORM result processing per row."""
+    return (await (await session.connection()).execute(query)).all()
+
+
+async def _queue_items(
+    session: AsyncSession, channel_id: int, walls: Sequence[time], tz: ZoneInfo, *, since: datetime | None = None,
+) -> list[slotmath.QueueItem]:
+    """The channel's pending publications in due order (from ``since``), as light tuples: one SELECT."""
+    return _as_items(await _rows(session, _pending_query(channel_id, since)), walls, tz)
+
+
+async def _apply_moves(session: AsyncSession, moves: dict[int, datetime], why: str) -> None:
+    """Give the publications in ``moves`` their new due times: ONE executemany UPDATE, whatever their number.
+
+    Core, not the ORM's unit of work (a share next on a long queue moves every row); the
+    rows this session already holds get the new values as committed state, so no caller
+    reads a stale due time.
+    """
     if not moves:
-        return []
-    # no joined post/channel: share next on a long queue moves every row
-    query = select(Publication).where(Publication.id.in_(list(moves))).options(
-        lazyload(Publication.post), lazyload(Publication.channel))
-    rows = (await session.scalars(query)).unique().all()
-    for publication in rows:
-        log.info("publication %s (post %s, channel %s) moved from %s to %s: %s",
-                 publication.id, publication.post_id, publication.channel_id,
-                 publication.due_at.isoformat() if publication.due_at else None,
-                 moves[publication.id].isoformat(), why)
-        publication.due_at = moves[publication.id]
-        publication.next_attempt_at = moves[publication.id]
-    return sorted(rows, key=lambda p: (moves[p.id], p.id))
+        return
+    table = PUBLICATIONS
+    await session.execute(
+        update(table).where(table.c.id == bindparam("pid")).values(due_at=bindparam("due"),
+                                                                   next_attempt_at=bindparam("due")),
+        [{"pid": pid, "due": due} for pid, due in moves.items()],
+        execution_options={"synchronize_session": False},
+    )
+    for pid, due in moves.items():
+        loaded = session.identity_map.get(identity_key(Publication, pid))
+        if loaded is not None:
+            set_committed_value(loaded, "due_at", due)
+            set_committed_value(loaded, "next_attempt_at", due)
+    log.info("%d publication(s) moved: %s", len(moves), why)
+    if log.isEnabledFor(logging.DEBUG):
+        for pid, due in moves.items():
+            log.debug("publication %s moved to %s: %s", pid, due.isoformat(), why)
 
 
 NEW = -1  # key of the publication being added, in the pure functions' terms
@@ -176,44 +223,139 @@ def _checked_times(mode: str, now: datetime, at: datetime | None, settings: Sett
         raise UsageError(f"{at.astimezone(settings.tz):%Y-%m-%d %H:%M %Z} is in the past")
     return now, at
 
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A publication :func:`enqueue` created, as plain values (one post may go to thousands of channels)."""
+
+    id: int
+    post_id: int
+    channel_id: int
+    channel: str  # its name
+    paused: bool  # the channel is paused: nothing goes out until it is resumed
+    due_at: datetime  # aware UTC; next_attempt_at is the same instant
+    idempotency_key: str
+    state: PublicationState = PublicationState.PENDING
+
+
 async def enqueue(
     session: AsyncSession, post: Post, now: datetime, *, settings: Settings,
     mode: Mode = "queue", at: datetime | None = None,
-) -> list[Publication]:
-    """Queue ``post`` on every matching channel; returns the publications created.
+) -> list[Queued]:
+    """Queue ``post`` on every matching channel; returns the publications created, in configuration order.
 
     Idempotent: a channel that already has a publication of this post is left alone (its
     row is not returned). Runs in the caller's transaction; flushes, never commits.
+    Set-based: a bounded number of statements whatever the number of channels (see
+    :func:`_due_times`), and the rows go in with one bulk INSERT.
     """
     now, at = _checked_times(mode, now, at, settings)
     if post.deleted_at is not None:
         raise UsageError(f"post {post.id} is deleted and cannot be published")
-    tz = settings.tz
-    created: list[Publication] = []
     already_on = select(Publication.channel_id).where(Publication.post_id == post.id)
     already = set((await session.scalars(already_on)).all())
-    for config, channel in await matching_channels(session, post, settings, lock=True):
-        if channel.id in already:
-            log.debug("post %s is already queued on channel %s; unchanged", post.id, config.name)
-            continue
-        items = await _queue_items(session, channel.id, config.slots, tz)
-        due, moves = _due_for(mode, config.slots, tz, now, at, items)
-        await _apply_moves(session, moves, f"post {post.id} queued ({mode}) on {config.name}")
-        publication = Publication(
-            post_id=post.id, channel_id=channel.id, post=post, channel=channel,
-            state=PublicationState.PENDING, due_at=due, next_attempt_at=due,
-            idempotency_key=new_idempotency_key(post.id, channel.id),
-        )
-        session.add(publication)
-        created.append(publication)
-        # DEBUG, formatted lazily: an import queues hundreds of posts (issue 11 item 9).
-        log.debug("post %s queued on channel %s for %s (%s)", post.id, config.name, due, mode)
+    targets = [(config, channel) for config, channel in await _targets(session, post, settings)
+               if channel.id not in already]
+    if already:
+        log.debug("post %s is already queued on %d channel(s); unchanged there", post.id, len(already))
+    dues = await _due_times(session, targets, mode, now, at, settings.tz, f"post {post.id} queued ({mode})")
+    created = await _insert_publications(session, post, [channel for _, channel in targets], dues)
     if created:
         if post.status != PostStatus.PUBLISHED:
             post.status = PostStatus.SCHEDULED if mode == "at" else PostStatus.QUEUED
-        post.scheduled_at = min(p.due_at for p in created if p.due_at is not None)
+        post.scheduled_at = min(dues.values())
+        # one line per post, not per channel: an import queues hundreds of posts (issue 11 item 9)
+        log.debug("post %s queued (%s) on %d channel(s), first at %s", post.id, mode, len(created), post.scheduled_at)
     await session.flush()
     return created
+
+
+async def _due_times(
+    session: AsyncSession, targets: Sequence[tuple[ChannelSettings, Target]], mode: str, now: datetime,
+    at: datetime | None, tz: ZoneInfo, why: str,
+) -> dict[int, datetime]:
+    """Channel id → due time of the new publication, moving queued ones where the mode says so.
+
+    "now" and channels without slots read nothing; "queue" reads, for all channels at
+    once, only the last queued post and what is pinned after it; "next" and "at" reflow
+    each channel's future queue (one SELECT and at most one UPDATE per channel).
+    """
+    dues: dict[int, datetime] = {}
+    after_last: list[tuple[ChannelSettings, Target]] = []
+    for config, channel in targets:
+        if mode == "now" or not config.slots:
+            dues[channel.id] = at if mode == "at" and at is not None else now
+        elif mode == "queue":
+            after_last.append((config, channel))
+        else:
+            items = await _queue_items(session, channel.id, config.slots, tz, since=now)
+            dues[channel.id], moves = _due_for(mode, config.slots, tz, now, at, items)
+            await _apply_moves(session, moves, f"{why} on {config.name}")
+    dues.update(await _after_last_queued(session, after_last, now, tz))
+    return dues
+
+
+async def _after_last_queued(
+    session: AsyncSession, targets: Sequence[tuple[ChannelSettings, Target]], now: datetime, tz: ZoneInfo,
+) -> dict[int, datetime]:
+    """Add to queue: per channel, the first free slot after its last queued (not pinned) post.
+
+    One statement for every channel: two indexed backward probes of ``(channel_id,
+    due_at)`` per channel — the latest future pending publication of a post not scheduled
+    at an exact time, and the latest of all. Only where they differ (posts pinned after the
+    last queued one) a second statement reads those pinned instants, which are taken.
+    Gaps before the last queued post are not refilled, as before. A last one that is no
+    slot (the slots changed since, or it was shared now) is pinned by the queue's rules:
+    that channel's queue is then read in full, as before.
+    """
+    if not targets:
+        return {}
+    pending = (Publication.channel_id == Channel.id, Publication.state == PublicationState.PENDING,
+               Publication.due_at >= now)
+    latest = select(Publication.due_at).where(*pending).order_by(Publication.due_at.desc()).limit(1)
+    last_queued = latest.join(Post, Post.id == Publication.post_id).where(Post.status != PostStatus.SCHEDULED)
+    query = select(Channel.id, last_queued.correlate(Channel).scalar_subquery(),
+                   latest.correlate(Channel).scalar_subquery()).where(Channel.id.in_([c.id for _, c in targets]))
+    rows = cast(Sequence[tuple[int, datetime | None, datetime | None]], await _rows(session, query))
+    last_of = {channel_id: last for channel_id, last, _ in rows}
+    taken: dict[int, set[datetime]] = {}
+    above = [(channel_id, last) for channel_id, last, top in rows if top != last]
+    if above:
+        after_last = or_(*(and_(Publication.channel_id == channel_id, Publication.due_at > (last or now))
+                           for channel_id, last in above))
+        pinned = select(Publication.channel_id, Publication.due_at).where(
+            Publication.state == PublicationState.PENDING, Publication.due_at >= now, after_last)
+        for channel_id, due in cast(Sequence[tuple[int, datetime]], await _rows(session, pinned)):
+            taken.setdefault(channel_id, set()).add(due)
+    dues: dict[int, datetime] = {}
+    # channels alike (same slots, same last post, nothing pinned after it) share one walk
+    walked: dict[tuple[tuple[time, ...], datetime | None, frozenset[datetime]], datetime] = {}
+    for config, channel in targets:
+        last_due, walls = last_of.get(channel.id), tuple(config.slots)
+        key = (walls, last_due, frozenset(taken.get(channel.id, ())))
+        if key not in walked:
+            if last_due is not None and not slotmath.is_slot(walls, tz, last_due):
+                items = await _queue_items(session, channel.id, walls, tz, since=now)
+                dues[channel.id], _ = _due_for("queue", walls, tz, now, None, items)
+                continue
+            walked[key] = slotmath.next_free_slot(walls, tz, now, key[2], after=last_due)
+        dues[channel.id] = walked[key]
+    return dues
+
+
+async def _insert_publications(
+    session: AsyncSession, post: Post, channels: Sequence[Target], dues: dict[int, datetime],
+) -> list[Queued]:
+    """One pending publication per channel: ONE executemany INSERT (Core), then ONE SELECT of the new ids."""
+    if not channels:
+        return []
+    table = PUBLICATIONS
+    keys = {channel.id: new_idempotency_key(post.id, channel.id) for channel in channels}
+    await session.execute(insert(table), [
+        {"post_id": post.id, "channel_id": channel.id, "state": PublicationState.PENDING, "due_at": dues[channel.id],
+         "next_attempt_at": dues[channel.id], "idempotency_key": keys[channel.id]} for channel in channels])
+    ids = dict(await _rows(session, select(Publication.channel_id, Publication.id).where(Publication.post_id == post.id)))
+    return [Queued(ids[channel.id], post.id, channel.id, channel.name, channel.paused, dues[channel.id], keys[channel.id])
+            for channel in channels]
 
 
 # --- catch-up, pause, resume ----------------------------------------------------------------------
@@ -248,14 +390,15 @@ async def catch_up(
         channel = rows.get(config.name)
         if channel is None or channel.paused or not channel.enabled:
             continue
-        items = await _queue_items(session, channel.id, config.slots, settings.tz)
+        queued = await _rows(session, _pending_query(channel.id, None))
+        items = _as_items(queued, config.slots, settings.tz)
         late += [i.key for i in items
                  if slotmath.catch_up_action(i.due_at, now, grace) is slotmath.CatchUpAction.PUBLISH_LATE]
         plan = slotmath.plan_catch_up(config.slots, settings.tz, now, grace, items)
-        old_due = {i.key: i.due_at for i in items}
-        for publication in await _apply_moves(session, plan, f"catch-up on {config.name}"):
-            moved.append(SlotMove(publication.id, publication.post_id, config.name,
-                                  old_due[publication.id], plan[publication.id]))
+        await _apply_moves(session, plan, f"catch-up on {config.name}")
+        old = {pid: (post_id, due) for pid, due, _, post_id in queued}
+        moved += [SlotMove(pid, old[pid][0], config.name, old[pid][1], plan[pid])
+                  for pid in sorted(plan, key=lambda key: (plan[key], key))]
     await session.flush()
     return CatchUpReport(tuple(late), tuple(moved))
 
@@ -391,7 +534,7 @@ async def reschedule(
         config = configs.get(publication.channel.name)
         if config is None:
             continue
-        items = [i for i in await _queue_items(session, publication.channel_id, config.slots, settings.tz)
+        items = [i for i in await _queue_items(session, publication.channel_id, config.slots, settings.tz, since=now)
                  if i.key != publication.id]
         due, moves = _due_for(mode, config.slots, settings.tz, now, at, items)
         await _apply_moves(session, moves, f"post {post.id} rescheduled ({mode}) on {config.name}")
@@ -428,8 +571,10 @@ async def unschedule(session: AsyncSession, post: Post) -> list[tuple[int, int]]
         Publication.post_id == post.id, Publication.state.in_(LISTED_STATES)))
     if withdrawn and not remaining and post.status in (PostStatus.QUEUED, PostStatus.SCHEDULED):
         post.status, post.scheduled_at = PostStatus.DRAFT, None
+    if withdrawn:
+        log.info("post %s withdrawn from the queue of %d channel(s)", post.id, len(withdrawn))
     for publication_id, channel_id in withdrawn:
-        log.info("publication %s (post %s, channel %s) withdrawn from the queue", publication_id, post.id, channel_id)
+        log.debug("publication %s (post %s, channel %s) withdrawn", publication_id, post.id, channel_id)
     await session.flush()
     return withdrawn
 
@@ -449,7 +594,7 @@ async def retry_dead(session: AsyncSession, post: Post, now: datetime) -> list[i
         .execution_options(synchronize_session=False)
     )
     revived = [int(pid) for pid in result.scalars().all()]
-    for publication_id in revived:
-        log.info("dead publication %s (post %s) sent again from %s", publication_id, post.id, now.isoformat())
+    if revived:
+        log.info("post %s: %d dead publication(s) sent again from %s", post.id, len(revived), now.isoformat())
     await session.flush()
     return revived

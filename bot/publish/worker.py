@@ -21,27 +21,32 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.errors import PermanentError, PublishError
 from bot.format.model import TelegramRender
 from bot.publish import outbox
-from bot.publish.classify import classify, is_already_done, scrub
+from bot.publish.classify import classify, is_already_done, is_blocked, scrub
 from bot.publish.flow import Flow
 from bot.publish.outbox import DEFAULT_POLICY, DELIVERIES, PUBLICATIONS, Kind, RetryPolicy
 from bot.publish.outcomes import DeliveryOutcomes, GroupCommit, OutcomeBatching
 from bot.publish.targets import DeliveryJob, DeliveryTarget, Job, Render, Sent, Target
 from bot.store.models import Delivery, Publication
 
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 RenderPublication = Callable[[Publication], Render]
-RenderDelivery = Callable[[Delivery], TelegramRender]
+RenderDelivery = Callable[[Delivery], TelegramRender | Awaitable[TelegramRender]]
+READERS = "readers"  # the channel label of reader notifications in the metrics
 TOO_OLD_TO_DELETE = "the platform no longer allows deleting this message (Telegram: after 48 h); remove it by hand"
 # Sends in flight per pass: rate × round-trip time (1000/s × 0.1 s); claims resume below half.
 IN_FLIGHT = 100
@@ -63,6 +68,7 @@ class Deliveries:
 
     target: DeliveryTarget
     render: RenderDelivery
+    on_blocked: Callable[[int, datetime], Awaitable[Any]] | None = None  # (subscriber id, now): a 403 from the reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,16 @@ class _Tally:
         return WorkerReport(**self.counts, errors=tuple(self.errors))
 
 
+@dataclass(frozen=True, slots=True)
+class _Send:
+    """One send as the metrics see it: where it went and when it began (``time.monotonic``)."""
+
+    platform: str
+    channel: str
+    began: float
+    subscriber_id: int | None = None  # a reader notification's reader: told on_blocked after a 403
+
+
 @dataclass
 class _Pass:
     sessions: async_sessionmaker[AsyncSession]
@@ -103,6 +119,7 @@ class _Pass:
     worker_id: str
     deliveries: Deliveries | None = None
     outcomes: DeliveryOutcomes | None = None  # batched delivery outcomes (None: one by one)
+    metrics: Metrics | None = None
     started: set[int] = field(default_factory=set)  # handed to a platform: outcome may be unknown
     # SQLite has one writer: its writes queue here, in order, rather than in SQLite's busy handler
     # (a claim's read-then-write transaction fails at once when another write slips in between).
@@ -133,8 +150,9 @@ class _Pass:
                 error.publication_id, error.channel, error.action, "will retry" if error.retrying else "failed",
                 error.message)
 
-    async def _failed(self, kind: Kind, row_id: int, exc: Exception) -> tuple[PublishError, bool]:
-        """Record a failed send (retry or dead); the classified error and whether it is retried."""
+    async def _failed(self, kind: Kind, row_id: int, exc: Exception, send: _Send) -> tuple[PublishError, bool]:
+        """The one place a failed send is recorded (retry or dead, metrics, a reader's block);
+        the classified error and whether it is retried."""
         error = classify(exc)
         async with self.writes, self.sessions.begin() as session:
             state = await outbox.fail(session, row_id, error, self.now, policy=self.policy, rng=self.rng,
@@ -142,33 +160,46 @@ class _Pass:
         retrying = state == kind.states.RETRY
         if state is not None:  # None: another worker recovered the row meanwhile
             self.tally.add("retried" if retrying else "dead")
+        self._measure(kind, send, exc, retrying)
+        on_blocked = self.deliveries.on_blocked if self.deliveries is not None else None
+        if on_blocked is not None and send.subscriber_id is not None and is_blocked(exc):
+            await on_blocked(send.subscriber_id, self.now)
         return error, retrying
+
+    def _measure(self, kind: Kind, send: _Send, failure: Exception | None = None, retrying: bool = False) -> None:
+        if self.metrics is not None:
+            self.metrics.send_finished(send.platform, send.channel, time.monotonic() - send.began, failure=failure,
+                                       retrying=retrying, kind=kind.name)
 
     async def send(self, publication: Publication) -> None:
         job, target = Job.of(publication), self.targets[publication.channel.name]
         self.started.add(job.publication_id)
+        timed = _Send(str(publication.channel.platform), job.channel, time.monotonic())
         try:
             sent = await target.send(job, await self._render(target, publication), self.now)
         except Exception as exc:
-            error, retrying = await self._failed(PUBLICATIONS, job.publication_id, exc)
+            error, retrying = await self._failed(PUBLICATIONS, job.publication_id, exc, timed)
             self._error(ItemError(job.publication_id, job.channel, "send", str(error), retrying))
             return
         # The platform has answered: record it even if shutdown cancels us meanwhile.
-        await asyncio.shield(self.record_sent(PUBLICATIONS, job.publication_id, sent, remote_url=sent.remote_url,
+        await asyncio.shield(self.record_sent(PUBLICATIONS, job.publication_id, sent, timed, remote_url=sent.remote_url,
                                               sent_version=job.content_version))
 
     async def deliver(self, delivery: Delivery) -> None:
         assert self.deliveries is not None
         job = DeliveryJob.of(delivery)
         self.started.add(job.delivery_id)
+        timed = _Send("telegram", READERS, time.monotonic(), delivery.subscriber_id)
         try:
-            sent = await self.deliveries.target.send(job, self.deliveries.render(delivery), self.now)
+            render = self.deliveries.render(delivery)  # the fan-out's renderer reads the reader's follows: async
+            sent = await self.deliveries.target.send(
+                job, render if isinstance(render, TelegramRender) else await render, self.now)
         except Exception as exc:
-            error, retrying = await self._failed(DELIVERIES, job.delivery_id, exc)
+            error, retrying = await self._failed(DELIVERIES, job.delivery_id, exc, timed)
             self._error(ItemError(job.delivery_id, f"reader {job.chat_id}", "notify", str(error), retrying,
                                   DELIVERIES.name))
             return
-        await asyncio.shield(self.record_sent(DELIVERIES, job.delivery_id, sent, urgent=job.tried_before))
+        await asyncio.shield(self.record_sent(DELIVERIES, job.delivery_id, sent, timed, urgent=job.tried_before))
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -179,10 +210,11 @@ class _Pass:
         async with self.held.begin():
             yield self.held
 
-    async def record_sent(self, kind: Kind, row_id: int, sent: Sent, *, urgent: bool = False, **values: Any) -> None:
+    async def record_sent(self, kind: Kind, row_id: int, sent: Sent, timed: _Send, *, urgent: bool = False,
+                          **values: Any) -> None:
         """The one place a successful send is recorded: a publication committed before its channel
         goes on (outcomes arriving together share a commit), a delivery in the current batch
-        unless ``urgent``."""
+        unless ``urgent``; then counted and timed."""
         if kind is PUBLICATIONS:
             await self.sent.add({"row_id": row_id, "sent_remote_id": str(sent.remote_id),
                                  "sent_remote_url": values.get("remote_url"), "version": values["sent_version"]})
@@ -192,6 +224,7 @@ class _Pass:
             async with self.writes, self._transaction() as connection:
                 await outbox.complete(connection, row_id, remote_id=str(sent.remote_id), now=self.now, kind=kind)
         self.tally.add("delivered" if kind is DELIVERIES else "sent")
+        self._measure(kind, timed)
 
     async def change(self, publication: Publication) -> None:
         job, target = Job.of(publication), self.targets[publication.channel.name]
@@ -270,13 +303,13 @@ async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
                    publishers: Mapping[str, Target], render: RenderPublication, limit: int = IN_FLIGHT,
                    stale_after: timedelta = timedelta(minutes=10), policy: RetryPolicy = DEFAULT_POLICY,
                    rng: random.Random | None = None, deliveries: Deliveries | None = None,
-                   batching: OutcomeBatching | None = OutcomeBatching()) -> WorkerReport:
+                   batching: OutcomeBatching | None = OutcomeBatching(), metrics: Metrics | None = None) -> WorkerReport:
     """Publish what is due at ``now`` on the channels in ``publishers``, then edits and deletes,
     then (with ``deliveries``) the reader notifications due.
 
     ``limit``: sends in flight (claims continue while rows are due); edits and deletes are
     claimed once, ``limit`` at most. ``batching``: how delivery outcomes are grouped (None: one
-    transaction each).
+    transaction each). ``metrics``: each send and delivery timed and counted.
     """
     tally = _Tally()
     engine: AsyncEngine = sessions.kw["bind"]
@@ -286,7 +319,7 @@ async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
     async with contextlib.AsyncExitStack() as stack:
         held = await stack.enter_async_context(engine.connect()) if engine.dialect.name == "sqlite" else None
         work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, deliveries, outcomes,
-                     writes=writes, held=held)
+                     metrics, writes=writes, held=held)
         try:
             return await _run_pass(work, sessions, now, worker_id, stale_after, limit)
         finally:

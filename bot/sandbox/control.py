@@ -5,6 +5,8 @@ The demo (or a person with curl) plays the users and watches the channels:
     GET  /sandbox/messages[?chat=@name]   what the bot sent (edits and deletes included)
     GET  /sandbox/stats                   requests per method, 429 answers
     POST /sandbox/updates                 {"kind": "message", "user_id": 7, "text": "/start follow_ia"}
+                                          {"kind": "message", "user_id": 7, "text": "<b>gras</b>", "parse_mode": "HTML"}
+                                          {"kind": "photo", "user_id": 7, "file_id": "AgAC…"}
                                           {"kind": "callback_query", "user_id": 7, "data": "…",
                                            "chat": "@name", "message_id": 3}
                                           {"kind": "inline_query", "user_id": 7, "query": "therabot"}
@@ -49,7 +51,9 @@ def add_routes(app: web.Application, sandbox: TelegramSandbox) -> None:
 def _inject(sandbox: TelegramSandbox, body: dict[str, Any]) -> dict[str, Any]:
     kind, user = body["kind"], int(body["user_id"])
     if kind == "message":
-        return sandbox.inject_message(user, str(body["text"]), chat=body.get("chat"))
+        return sandbox.inject_message(user, str(body["text"]), chat=body.get("chat"), parse_mode=body.get("parse_mode"))
+    if kind == "photo":
+        return sandbox.inject_photo(user, str(body["file_id"]), caption=body.get("caption"))
     if kind == "callback_query":
         message = sandbox.message(body["chat"], int(body["message_id"])) if body.get("message_id") else None
         return sandbox.inject_callback_query(user, str(body["data"]), message=message)

@@ -164,17 +164,44 @@ class TelegramSandbox:
             self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhook())
         return update
 
-    def inject_message(self, user: Chat | int, text: str, *, chat: int | str | None = None) -> dict[str, Any]:
-        """A user writes to the bot (private chat unless `chat`); commands get bot_command entities."""
+    def inject_message(self, user: Chat | int, text: str, *, chat: int | str | None = None,
+                       parse_mode: str | None = None, reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A user writes to the bot (private chat unless `chat`); commands get bot_command entities.
+
+        ``parse_mode="HTML"``: the user formatted the text in the client (bold, links…): the
+        update carries the plain text and its entities, as Telegram sends them. ``reply_to``:
+        the message (as the Bot API shows it, e.g. from :meth:`forwarded`) this one answers.
+        """
         sender = self._user(user)
         where = self.chat(chat) if chat is not None else sender
-        message: dict[str, Any] = {"message_id": self.state.new_message_id(where.id),
-                                   "date": int(self.clock.now().timestamp()), "chat": where.as_chat(),
-                                   "from": sender.as_user(), "text": text}
-        entities = tgtext.detected_entities(text)
+        plain, entities = tgtext.parse(text, parse_mode) if parse_mode else (text, tgtext.detected_entities(text))
+        message = self._user_message(sender, where, text=plain)
         if entities:
             message["entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
         return self._push("message", message)
+
+    def inject_photo(self, user: Chat | int, file_id: str, *, caption: str | None = None) -> dict[str, Any]:
+        """A user sends a photo (three sizes, the largest last, as Telegram sends them)."""
+        sender = self._user(user)
+        message = self._user_message(sender, sender, photo=[
+            {"file_id": f"{file_id}_{size}", "file_unique_id": f"{file_id[-8:]}{size}", "width": size,
+             "height": size * 3 // 4} for size in (90, 320, 1280)])
+        if caption:
+            message["caption"] = caption
+        return self._push("message", message)
+
+    def forwarded(self, by: Chat | int, original_sender: Chat | int, text: str) -> dict[str, Any]:
+        """A message ``by`` forwarded from ``original_sender`` (forward_origin of type user), to reply to."""
+        sender, origin = self._user(by), self._user(original_sender)
+        message = self._user_message(sender, sender, text=text)
+        message["forward_origin"] = {"type": "user", "date": message["date"], "sender_user": origin.as_user()}
+        return message
+
+    def _user_message(self, sender: Chat, where: Chat, **content: Any) -> dict[str, Any]:
+        return {"message_id": self.state.new_message_id(where.id), "date": int(self.clock.now().timestamp()),
+                "chat": where.as_chat(), "from": sender.as_user(), **content}
 
     def inject_callback_query(self, user: Chat | int, data: str, message: Message | None = None) -> dict[str, Any]:
         sender = self._user(user)

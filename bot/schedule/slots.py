@@ -19,6 +19,7 @@ A channel without slots publishes as soon as a post is queued: its next slot is 
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -26,6 +27,12 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 # 400 days of slots: more than a year, so a bounded search never loops forever even if
 # the "taken" set were absurdly large; a queue this long is a misconfiguration.
 MAX_SEARCH_DAYS = 400
+
+
+@functools.lru_cache(maxsize=1024)
+def _walls(slots: tuple[time, ...]) -> tuple[time, ...]:
+    """A channel's slots as sorted naive wall times, computed once per distinct configuration."""
+    return tuple(sorted({s.replace(tzinfo=None, fold=0) for s in slots}))
 
 
 def require_aware(value: datetime, name: str) -> None:
@@ -62,7 +69,7 @@ def iter_slots(slots: Iterable[time], tz: tzinfo, start: datetime) -> Iterator[d
     Empty ``slots`` → nothing. Bounded to MAX_SEARCH_DAYS days after ``start``.
     """
     require_aware(start, "start")
-    walls = sorted({s.replace(tzinfo=None, fold=0) for s in slots})
+    walls = _walls(tuple(slots))
     if not walls:
         return
     first_day = start.astimezone(tz).date() - timedelta(days=1)  # the day before covers offsets
@@ -121,8 +128,13 @@ def next_free_slot(
 def is_slot(slots: Sequence[time], tz: tzinfo, instant: datetime) -> bool:
     """Whether ``instant`` is one of the channel's slot instants."""
     require_aware(instant, "instant")
-    day = instant.astimezone(tz).date()
-    return any(local_to_utc(day, wall, tz) == instant for wall in slots)
+    local = instant.astimezone(tz)
+    day, wall = local.date(), local.time().replace(fold=0)
+    walls = _walls(tuple(slots))
+    if wall in walls:  # the common case, one conversion; a fold's second occurrence fails the round trip
+        return local_to_utc(day, wall, tz) == instant
+    # a wall time in a spring-forward gap is shifted: only then does another wall land here
+    return any(local_to_utc(day, w, tz) == instant for w in walls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +162,7 @@ def reflow(
     """
     require_aware(start, "start")
     pinned = {item.due_at for item in items if item.pinned}
+    free_slots = _FreeSlots(slots, tz, pinned)
     moved: dict[int, datetime] = {}
     previous: datetime | None = None
     for item in items:
@@ -158,10 +171,38 @@ def reflow(
         due = item.due_at
         keep = due >= start and (previous is None or due > previous) and due not in pinned
         if not keep:
-            due = next_free_slot(slots, tz, start, pinned, after=previous)
+            due = free_slots.first(start, after=previous)
             moved[item.key] = due
         previous = due if slots else previous
     return moved
+
+
+class _FreeSlots:
+    """``next_free_slot`` for a run of queries whose bounds never go back, walking the slots once.
+
+    A reflow asks, item after item, for the first free slot after the previous item's: one
+    iterator serves them all, restarted only when a kept item jumped far ahead of it (so a
+    queue is walked in one pass over its slots, not one walk per moved item).
+    """
+
+    def __init__(self, slots: Sequence[time], tz: tzinfo, taken: set[datetime]) -> None:
+        self.slots, self.tz, self.taken = slots, tz, taken
+        self.walk: Iterator[datetime] | None = None
+        self.head: datetime | None = None
+
+    def first(self, now: datetime, *, after: datetime | None) -> datetime:
+        if not self.slots:
+            return now.astimezone(UTC)
+        begin = max(now, after) if after is not None else now
+        if self.walk is None or self.head is None or self.head < begin:
+            self.walk = iter_slots(self.slots, self.tz, begin)
+            self.head = None
+        while self.head is None or self.head < begin or (after is not None and self.head <= after) \
+                or self.head in self.taken:
+            self.head = next(self.walk, None)
+            if self.head is None:
+                raise ValueError(f"no free slot within {MAX_SEARCH_DAYS} days")  # pragma: no cover - absurd queue
+        return self.head
 
 
 class CatchUpAction(enum.StrEnum):

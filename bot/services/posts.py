@@ -86,27 +86,33 @@ def _body(body: str) -> tuple[str, str, str]:
 
 
 def _new_post(title: str, url: str | None, body: str, tags: Sequence[str], language: str,
-              status: PostStatus, author: str | None) -> NewPost:
+              status: PostStatus, author: str | None, image_url: str | None = None) -> NewPost:
     title = title.strip()
     if not title:
         raise UsageError("a post needs a title")
     clean, markdown, text = _body(body)
     key = hashlib.sha256(f"{title}\x00{url}\x00{body}".encode()).hexdigest()[:32]
     return NewPost(source=SOURCE, source_key=key, title=title, url=url, author=author, language=language,
-                   body_html=clean, body_markdown=markdown, tags=entry_tags(title, tags, text), status=status)
+                   body_html=clean, body_markdown=markdown, tags=entry_tags(title, tags, text), status=status,
+                   image_url=image_url)
 
 
 async def create(app: Services, title: str, *, now: datetime, url: str | None = None, body: str = "",
                  tags: Sequence[str] = (), language: str | None = None, status: PostStatus = PostStatus.DRAFT,
-                 at: datetime | None = None, author: str | None = None) -> CreatedPost:
-    """Store a post written by hand; queued → on the queue like an imported entry, scheduled → at ``at``."""
+                 at: datetime | None = None, author: str | None = None, author_user_id: int | None = None,
+                 image_url: str | None = None) -> CreatedPost:
+    """Store a post written by hand; queued → on the queue like an imported entry, scheduled → at ``at``.
+
+    ``author_user_id``: the Telegram user who wrote it in the chat (told when a publication fails).
+    """
     if (status == PostStatus.SCHEDULED) != (at is not None):
         raise UsageError("a scheduled post needs a time, and only a scheduled post takes one")
-    new = _new_post(title, url, body, tags, language or app.settings.default_language, status, author)
+    new = _new_post(title, url, body, tags, language or app.settings.default_language, status, author, image_url)
     async with app.sessions.begin() as session:
         if await repository.find_post(session, SOURCE, new.source_key):
             raise UsageError("an identical post already exists")
         post = await repository.add_post(session, new)
+        post.author_user_id = author_user_id
         channels: tuple[ChannelOutcome, ...] = ()
         if status in (PostStatus.QUEUED, PostStatus.SCHEDULED):
             channels = await queue_created(session, app.settings, post, now, at=at)
@@ -114,7 +120,7 @@ async def create(app: Services, title: str, *, now: datetime, url: str | None = 
 
 
 async def edit(app: Services, post_id: int, *, now: datetime, title: str | None = None, body: str | None = None,
-               tags: Sequence[str] | None = None) -> EditedPost:
+               tags: Sequence[str] | None = None, image_url: str | None = None) -> EditedPost:
     """Change a post's title, body or tags; its sent messages follow (edited by the worker).
 
     Hashtags are read again from the new title and body. ``tags`` replaces the post's other
@@ -129,13 +135,14 @@ async def edit(app: Services, post_id: int, *, now: datetime, title: str | None 
                                                                        html.to_text(post.body_html))
         kept = [t.display for t in post.tags] if tags is None else list(tags)
         displays = entry_tags(new_title, kept, text)
+        image = post.image_url if image_url is None else image_url
         digest = NewPost(source=post.source, source_key=post.source_key, title=new_title, url=post.url,
-                         body_html=clean, image_url=post.image_url, image_alt=post.image_alt,
+                         body_html=clean, image_url=image, image_alt=post.image_alt,
                          tags=displays).computed_hash()
         if digest == post.content_hash:
             return EditedPost(PostView.of(post), changed=False, edits_requested=0)
         post.title, post.body_html, post.body_markdown = new_title, clean, markdown
-        post.content_hash, post.updated_at = digest, now
+        post.content_hash, post.updated_at, post.image_url = digest, now, image
         await repository.set_post_tags(session, post, displays)
         await session.flush()
         edits = await outbox.request_edits(session, [post.id])

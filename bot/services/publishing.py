@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFound
 from bot.publish import queue
-from bot.publish.queue import CatchUpReport, ChannelQueue, Mode
+from bot.publish.queue import CatchUpReport, ChannelQueue, Mode, Queued
 from bot.services.context import Services
 from bot.settings import Settings
 from bot.store import repository
 from bot.store.models import Channel, Post, Publication, PublicationState
 
-Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[list[Publication]]]
+Enqueue = Callable[[AsyncSession, Post, datetime], Awaitable[list[Queued]]]
 
 
 def enqueue_hook(settings: Settings) -> Enqueue:
@@ -73,6 +73,11 @@ def _outcome(publication: Publication, outcome: Outcome, moved_from: datetime | 
                           publication.due_at, publication.channel.paused, moved_from)
 
 
+def _queued(publication: Queued) -> ChannelOutcome:
+    return ChannelOutcome(publication.channel, Outcome.QUEUED, publication.id, str(publication.state),
+                          publication.due_at, publication.paused)
+
+
 def _existing(publication: Publication) -> ChannelOutcome:
     waiting = publication.state in (PublicationState.PENDING, PublicationState.RETRY)
     return _outcome(publication, Outcome.ALREADY_QUEUED if waiting else Outcome.ALREADY_DONE)
@@ -104,7 +109,7 @@ async def enqueue(app: Services, post_id: int, now: datetime, *, mode: Mode = "q
         post = await repository.get_post(session, post_id)
         before = await _publications(session, post.id)
         created = await queue.enqueue(session, post, now, settings=app.settings, mode=mode, at=at)
-        outcomes = [_existing(p) for p in before.values()] + [_outcome(p, Outcome.QUEUED) for p in created]
+        outcomes = [_existing(p) for p in before.values()] + [_queued(p) for p in created]
         return _report(post, app.settings, outcomes)
 
 
@@ -113,7 +118,7 @@ async def queue_created(session: AsyncSession, settings: Settings, post: Post, n
     """Queue a post just stored in ``session``: through the enqueue hook, or pinned ``at`` a time."""
     created = await (enqueue_hook(settings)(session, post, now) if at is None
                      else queue.enqueue(session, post, now, settings=settings, mode="at", at=at))
-    return _report(post, settings, [_outcome(p, Outcome.QUEUED) for p in created]).channels
+    return _report(post, settings, [_queued(p) for p in created]).channels
 
 
 async def reschedule(app: Services, post_id: int, now: datetime, *, mode: Mode = "queue",
@@ -145,7 +150,7 @@ async def publish(app: Services, post_id: int, now: datetime, *, mode: Mode | No
         before = await _publications(session, post.id)
         created = await queue.enqueue(session, post, now, settings=app.settings, mode=mode or "queue", at=at)
         outcomes = [_moved_or_existing(p, moved) for p in before.values()]
-        return _report(post, app.settings, [*outcomes, *(_outcome(p, Outcome.QUEUED) for p in created)])
+        return _report(post, app.settings, [*outcomes, *(_queued(p) for p in created)])
 
 
 async def unschedule(app: Services, post_id: int) -> PostOutcomes:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.errors import DatabaseUnavailable, SchemaBehind
+from bot.errors import DatabaseUnavailable, SchemaBehind, StoreError
 from bot.logs import mask_credentials
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,25 @@ async def connected(engine: AsyncEngine, *, connecting: bool = False) -> AsyncIt
 
 async def upgrade(engine: AsyncEngine, target: str = "head") -> tuple[str | None, str | None]:
     """Bring the database to ``target``; returns (revision before, revision after)."""
-    async with connected(engine, connecting=True), engine.begin() as conn:
-        before = await conn.run_sync(_current_revision)
-        await conn.run_sync(_upgrade, target)
-        after = await conn.run_sync(_current_revision)
+    async with connected(engine, connecting=True), engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite migrations recreate tables (Alembic's batch mode): dropping the old table with
+            # foreign keys on would cascade-delete every child row (deliveries, publications…).
+            # The pragma is a no-op inside a transaction, so it goes first, and is checked after.
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+        try:
+            async with conn.begin():
+                before = await conn.run_sync(_current_revision)
+                await conn.run_sync(_upgrade, target)
+                after = await conn.run_sync(_current_revision)
+                if sqlite and (await conn.exec_driver_sql("PRAGMA foreign_key_check")).first() is not None:
+                    raise StoreError("the migration left rows pointing at missing rows; nothing was changed")
+        finally:
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()
     return before, after
 
 

@@ -80,9 +80,11 @@ async def test_add_to_queue_takes_successive_free_slots_per_channel(session: Asy
     assert await dues(session, "esante-mastodon") == {
         1: paris(4, 9, 5), 2: paris(4, 18, 5), 3: paris(5, 9, 5), 4: paris(5, 18, 5)}
     first = created[0][0]
-    assert first.state == PublicationState.PENDING and first.next_attempt_at == first.due_at
+    row = await session.get_one(Publication, first.id)
+    assert row.state == first.state == PublicationState.PENDING and row.next_attempt_at == row.due_at == first.due_at
+    assert first.idempotency_key == row.idempotency_key
     assert first.idempotency_key.startswith(f"relais-{first.post_id}-{first.channel_id}-")
-    post = first.post
+    post = row.post
     assert post.status == PostStatus.QUEUED and post.scheduled_at == paris(4, 9)
 
 
@@ -90,7 +92,7 @@ async def test_tag_filter_matches_by_tag_key_and_unslotted_channel_is_due_now(
     session: AsyncSession, relais: App
 ) -> None:
     post = await new_post(session, 1, "Santé mentale", "IA")
-    channels = {p.channel.name: p for p in await queue.enqueue(session, post, NOW, settings=relais.settings)}
+    channels = {p.channel: p for p in await queue.enqueue(session, post, NOW, settings=relais.settings)}
     assert set(channels) == {"esante-telegram", "esante-mastodon", "sante-mentale"}  # not the disabled one
     assert channels["sante-mentale"].due_at == NOW
 

@@ -9,10 +9,9 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.domain.posts import NewPost, PostStatus
 from bot.domain.search import parse
 from bot.ingest.service import import_source
-from bot.store import db, repository
+from bot.store import db
 from bot.store import search as index
 
 NOW = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
@@ -26,12 +25,19 @@ async def found(engine: AsyncEngine, query: str) -> list[int]:
 
 async def test_the_migration_indexes_posts_stored_before_it(empty_engine: AsyncEngine) -> None:
     await db.upgrade(empty_engine, "0002")
-    async with db.session_factory(empty_engine).begin() as session:
-        post = await repository.add_post(session, NewPost(
-            source="manual", source_key="k1", title="Téléconsultation : l’essor continue",
-            body_markdown="Les **médecins** généralistes s’y mettent.", tags=("Télémédecine",),
-            status=PostStatus.PUBLISHED))
-        post_id = post.id
+    # Plain SQL: the ORM models describe head, not revision 0002.
+    async with empty_engine.begin() as conn:
+        await conn.execute(text(
+            "INSERT INTO posts (source, source_key, title, language, summary, body_html, body_markdown, content_hash, "
+            "status, created_at, updated_at, published_at_estimated) VALUES ('manual', 'k1', "
+            "'Téléconsultation : l’essor continue', 'fr', '', '', 'Les **médecins** généralistes s’y mettent.', '', "
+            "'published', '2026-05-04 06:00:00+00:00', '2026-05-04 06:00:00+00:00', false)"))
+        post_id = (await conn.execute(text("SELECT id FROM posts WHERE source_key = 'k1'"))).scalar_one()
+        await conn.execute(text("INSERT INTO tags (key, display, created_at) "
+                                "VALUES ('telemedecine', 'Télémédecine', '2026-05-04 06:00:00+00:00')"))
+        tag_id = (await conn.execute(text("SELECT id FROM tags WHERE key = 'telemedecine'"))).scalar_one()
+        await conn.execute(text("INSERT INTO post_tags (post_id, tag_id, position) VALUES (:p, :t, 0)"),
+                           {"p": post_id, "t": tag_id})
     await db.upgrade(empty_engine)
     assert await found(empty_engine, "téléconsultation") == [post_id]
     assert await found(empty_engine, "medecins generalistes") == [post_id]

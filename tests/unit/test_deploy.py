@@ -276,7 +276,7 @@ def run_healthcheck(port: int) -> int:
     line = instructions("HEALTHCHECK")[0]
     command = json.loads(line[line.index("CMD") + 3:].strip())
     assert command[0] == "python"
-    done = subprocess.run([sys.executable, *command[1:]], env={"RELAIS_HEALTH_PORT": str(port)},
+    done = subprocess.run([sys.executable, *command[1:]], env={"RELAIS_HEALTH__PORT": str(port)},
                           capture_output=True, timeout=30, check=False)
     return done.returncode
 

@@ -11,7 +11,7 @@ from mastodon import errors as m
 from telegram import error as t
 
 from bot.errors import FormatError, PermanentError, RetryableError
-from bot.publish.classify import classify, classify_answer, is_already_done, scrub
+from bot.publish.classify import classify, classify_answer, is_already_done, is_blocked, is_rate_limited, scrub
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw8"
 
@@ -131,3 +131,23 @@ def test_answers_and_exceptions_agree() -> None:
     for answer, exception in pairs:
         assert type(answer) is type(exception)
         assert getattr(answer, "retry_after", None) == getattr(exception, "retry_after", None)
+
+
+@pytest.mark.parametrize(("status", "code", "retry_after"), [
+    (403, 403, None), (429, 429, 7.0), (429, None, None), (400, 400, None), (401, 401, None), (404, 404, None),
+    (500, 500, None), (502, None, None),
+])
+def test_lean_answers_tell_blocked_readers_and_rate_limits_like_ptb(status, code, retry_after) -> None:
+    # Blocked readers (on_blocked) and the 429 counter must work whichever sender answered.
+    error = classify_answer(status, code, "Forbidden: bot was blocked by the user" if code == 403 else "", retry_after)
+    assert is_blocked(error) is (status == 403)
+    assert is_rate_limited(error) is (status == 429)
+
+
+def test_a_classified_error_raised_from_the_platform_error_keeps_its_meaning() -> None:
+    for original, blocked, limited in [(t.Forbidden("bot was blocked by the user"), True, False),
+                                       (t.RetryAfter(3), False, True), (t.BadRequest("Chat not found"), False, False)]:
+        try:
+            raise classify(original) from original
+        except Exception as exc:
+            assert (is_blocked(exc), is_rate_limited(exc)) == (blocked, limited)
