@@ -275,6 +275,12 @@ class Delivery(Base):
                                                server_default=DeliveryKind.POST.value)
     digest_day: Mapped[date | None] = mapped_column(Date)
 
+    post: Mapped[Post] = relationship(lazy="joined")
+    subscriber: Mapped[Subscriber] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"Delivery(id={self.id!r}, post_id={self.post_id!r}, subscriber_id={self.subscriber_id!r}, state={self.state!s})"
+
 
 class DigestItem(Base):
     """A post listed in a digest delivery (the digest's ``post_id`` is only its newest)."""
@@ -284,12 +290,6 @@ class DigestItem(Base):
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-
-    post: Mapped[Post] = relationship(lazy="joined")
-    subscriber: Mapped[Subscriber] = relationship(lazy="joined")
-
-    def __repr__(self) -> str:
-        return f"Delivery(id={self.id!r}, post_id={self.post_id!r}, subscriber_id={self.subscriber_id!r}, state={self.state!s})"
 
 
 class Author(Base):

@@ -12,7 +12,7 @@ from alembic import op
 import bot.store.types
 
 revision = "0003_readers"
-down_revision = "0001"
+down_revision = "0002"  # re-chained after main's 0002 (merge fix in readerchat)
 branch_labels = None
 depends_on = None
 
