@@ -40,9 +40,11 @@ class Recorder:
 def test_a_configured_feed_brings_its_options_and_the_caller_overrides_them() -> None:
     settings = make_settings(feeds=[BLOG])
     assert feeds.feed_options(settings, BLOG["url"]) == {
-        "name": "esante-blog", "policy": "draft", "max_age_days": 30, "interval": timedelta(minutes=15)}
+        "name": "esante-blog", "policy": "draft", "max_age_days": 30, "interval": timedelta(minutes=15),
+        "scheduled": True}
     assert feeds.feed_options(settings, BLOG["url"], policy=Policy.QUEUE, max_age_days=0) == {
-        "name": "esante-blog", "policy": Policy.QUEUE, "max_age_days": 0, "interval": timedelta(minutes=15)}
+        "name": "esante-blog", "policy": Policy.QUEUE, "max_age_days": 0, "interval": timedelta(minutes=15),
+        "scheduled": True}
     assert feeds.feed_options(settings, "https://ailleurs.example/feed") == {}
     assert feeds.feed_options(settings, "autre.xml", max_age_days=3) == {"max_age_days": 3}
 
