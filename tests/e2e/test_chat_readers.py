@@ -20,7 +20,7 @@ from bot.services import notify
 from bot.store import repository
 from bot.store.models import Delivery, Follow, NotificationMode, Subscriber
 from tests.conftest import CHANNEL
-from tests.e2e.chat_readers_support import Reader, add_posts, buttons, count, data_of, post, running_bot, until
+from tests.e2e.chat_readers_support import Reader, add_posts, buttons, count, data_of, post, running_bot
 
 CAMILLE, SAM = 7101, 7102  # a French reader, an English one
 
