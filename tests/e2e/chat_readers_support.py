@@ -23,6 +23,7 @@ from bot.sandbox import TelegramSandbox
 from bot.sandbox.state import Answer, Chat, Message
 from bot.store import repository
 
+CAMILLE, SAM = 7101, 7102  # a French reader, an English one
 SAFETY_TIMEOUT = 20.0  # seconds; only reached when the bot never answers (the test then fails)
 
 
@@ -96,6 +97,14 @@ class Reader:
         before = len(self.replies())
         self.sandbox.inject_message(self.user, "/help")
         await until(lambda: len(self.replies()) > before)
+
+
+def french_reader(sandbox: TelegramSandbox) -> Reader:
+    return Reader(sandbox, sandbox.add_user(CAMILLE, "Camille", language_code="fr"))
+
+
+def english_reader(sandbox: TelegramSandbox) -> Reader:
+    return Reader(sandbox, sandbox.add_user(SAM, "Sam", language_code="en-GB"))
 
 
 def buttons(message: Message) -> list[tuple[str, str]]:

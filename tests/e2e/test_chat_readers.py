@@ -20,38 +20,37 @@ from bot.services import notify
 from bot.store import repository
 from bot.store.models import Delivery, Follow, NotificationMode, Subscriber
 from tests.conftest import CHANNEL
-from tests.e2e.chat_readers_support import Reader, add_posts, buttons, count, data_of, post, running_bot
-
-CAMILLE, SAM = 7101, 7102  # a French reader, an English one
+from tests.e2e import chat_readers_support as support
+from tests.e2e.chat_readers_support import CAMILLE, SAM, Reader, buttons, count, data_of
 
 POSTS = [
-    post(1, "L’#anxiété au travail : 5 conseils « simples » 🧘", ["anxiété", "travail"]),
-    post(2, "#Therabot : un #chatbot #IA qui apaise l’#anxiété", ["Therabot", "IA", "anxiété"]),
-    post(3, "La #dépression expliquée aux proches", ["dépression", "santé mentale"]),
-    post(4, "#IA et diagnostic : où en est-on ?", ["IA", "diagnostic"]),
-    post(5, "Sommeil et #SantéMentale : ce que dit la science", ["sommeil", "santé mentale"]),
-    post(6, "Télémédecine : la #téléconsultation en 2026", ["téléconsultation", "e-santé"]),
-    post(7, "Les #objets connectés à l’hôpital", ["objets connectés", "hôpital"]),
-    post(8, "#Nutrition et #cancer : le point", ["nutrition", "cancer"]),
-    post(9, "L’#activité physique adaptée", ["activité physique"]),
+    support.post(1, "L’#anxiété au travail : 5 conseils « simples » 🧘", ["anxiété", "travail"]),
+    support.post(2, "#Therabot : un #chatbot #IA qui apaise l’#anxiété", ["Therabot", "IA", "anxiété"]),
+    support.post(3, "La #dépression expliquée aux proches", ["dépression", "santé mentale"]),
+    support.post(4, "#IA et diagnostic : où en est-on ?", ["IA", "diagnostic"]),
+    support.post(5, "Sommeil et #SantéMentale : ce que dit la science", ["sommeil", "santé mentale"]),
+    support.post(6, "Télémédecine : la #téléconsultation en 2026", ["téléconsultation", "e-santé"]),
+    support.post(7, "Les #objets connectés à l’hôpital", ["objets connectés", "hôpital"]),
+    support.post(8, "#Nutrition et #cancer : le point", ["nutrition", "cancer"]),
+    support.post(9, "L’#activité physique adaptée", ["activité physique"]),
 ]
 
 
 @pytest.fixture
 async def bot_up(relais: App, sandbox: TelegramSandbox) -> AsyncIterator[App]:
-    await add_posts(relais, POSTS)
-    async with running_bot(relais):
+    await support.add_posts(relais, POSTS)
+    async with support.running_bot(relais):
         yield relais
 
 
 @pytest.fixture
 def camille(sandbox: TelegramSandbox) -> Reader:
-    return Reader(sandbox, sandbox.add_user(CAMILLE, "Camille", language_code="fr"))
+    return support.french_reader(sandbox)
 
 
 @pytest.fixture
 def sam(sandbox: TelegramSandbox) -> Reader:
-    return Reader(sandbox, sandbox.add_user(SAM, "Sam", language_code="en-GB"))
+    return support.english_reader(sandbox)
 
 
 async def _subscriber(app: App, user_id: int) -> Subscriber | None:
@@ -82,7 +81,7 @@ async def test_the_menu_is_set_in_french_and_english_and_help_lists_the_same_com
 async def test_a_follow_button_of_a_real_channel_post_follows_at_once_with_an_undo_button(
         relais: App, sandbox: TelegramSandbox, mastodon, camille: Reader, sam: Reader) -> None:
     async with relais.sessions.begin() as session:
-        queued = await repository.add_post(session, post(20, "Sommeil et #SantéMentale : 5 idées reçues 😴",
+        queued = await repository.add_post(session, support.post(20, "Sommeil et #SantéMentale : 5 idées reçues 😴",
                                                          ["santé mentale", "sommeil"], PostStatus.QUEUED))
         await relais.enqueue(session, queued, datetime.now(UTC), mode="now")
     report = await runtime.run_once_now(relais, worker_id="e2e")
@@ -93,7 +92,7 @@ async def test_a_follow_button_of_a_real_channel_post_follows_at_once_with_an_un
     (payload,) = parse_qs(urlsplit(url).query)["start"]
     tag = label.removeprefix("Suivre ")  # "Suivre #SantéMentale" → "#SantéMentale"
 
-    async with running_bot(relais):
+    async with support.running_bot(relais):
         followed = await camille.say(f"/start {payload}")
         assert followed.text == f"Vous suivez désormais {tag}. Ses prochains articles arriveront ici."
         assert await count(relais, Follow) == 1

@@ -15,17 +15,16 @@ from bot.chat.application import update_context
 from bot.sandbox import TelegramSandbox
 from bot.sandbox.state import Message
 from bot.store.models import Follow, Subscriber
-from tests.e2e.chat_readers_support import Reader, add_posts, buttons, count, data_of, post, running_bot, until
-
-CAMILLE, SAM, LOU = 7201, 7202, 7203
+from tests.e2e import chat_readers_support as support
+from tests.e2e.chat_readers_support import CAMILLE, SAM, Reader, buttons, count, data_of
 
 
 @pytest.fixture
 async def bot_up(relais: App, sandbox: TelegramSandbox, caplog: pytest.LogCaptureFixture) -> AsyncIterator[App]:
-    await add_posts(relais, [post(1, "L’#anxiété au travail : 5 conseils « simples » 🧘", ["anxiété", "travail"]),
-                             post(2, "#Therabot : un #chatbot #IA", ["Therabot", "IA"])])
+    await support.add_posts(relais, [support.post(1, "L’#anxiété au travail : 5 conseils « simples » 🧘", ["anxiété", "travail"]),
+                                     support.post(2, "#Therabot : un #chatbot #IA", ["Therabot", "IA"])])
     caplog.set_level(logging.INFO)
-    async with running_bot(relais):
+    async with support.running_bot(relais):
         yield relais
     failures = [r for r in caplog.records if "handler failed" in r.getMessage()]
     assert failures == [], "a handler raised: " + "; ".join(r.getMessage() for r in failures)
@@ -33,15 +32,11 @@ async def bot_up(relais: App, sandbox: TelegramSandbox, caplog: pytest.LogCaptur
 
 @pytest.fixture
 def camille(sandbox: TelegramSandbox) -> Reader:
-    return Reader(sandbox, sandbox.add_user(CAMILLE, "Camille", language_code="fr"))
+    return support.french_reader(sandbox)
 
 
-@pytest.fixture
-def sam(sandbox: TelegramSandbox) -> Reader:
-    return Reader(sandbox, sandbox.add_user(SAM, "Sam", language_code="en"))
-
-
-async def test_an_unknown_command_gets_a_hint_towards_help(bot_up: App, camille: Reader, sam: Reader) -> None:
+async def test_an_unknown_command_gets_a_hint_towards_help(bot_up: App, camille: Reader, sandbox: TelegramSandbox) -> None:
+    sam = support.english_reader(sandbox)
     assert (await camille.say("/abonner anxiété")).text == (
         "Je ne connais pas cette commande. Tapez /help pour voir celles que je comprends.")
     assert (await sam.say("/subscribe anxiety")).text == (
@@ -49,14 +44,16 @@ async def test_an_unknown_command_gets_a_hint_towards_help(bot_up: App, camille:
     assert await count(bot_up, Subscriber) == 0  # bad input creates no reader
 
 
-async def test_missing_arguments_get_the_usage_line(bot_up: App, camille: Reader, sam: Reader) -> None:
+async def test_missing_arguments_get_the_usage_line(bot_up: App, camille: Reader, sandbox: TelegramSandbox) -> None:
+    sam = support.english_reader(sandbox)
     assert (await camille.say("/follow")).text == "Utilisation\u00a0: /follow SUJET… — par exemple /follow anxiété IA"
     assert (await camille.say("/unfollow #")).text == "Utilisation\u00a0: /unfollow SUJET… — par exemple /unfollow anxiété"
     assert (await sam.say("/follow   ")).text == "Usage: /follow TOPIC… — for example /follow anxiety AI"
     assert (await sam.say("/unfollow")).text == "Usage: /unfollow TOPIC… — for example /unfollow anxiety"
 
 
-async def test_over_long_input_and_too_many_tags_are_refused(bot_up: App, camille: Reader, sam: Reader) -> None:
+async def test_over_long_input_and_too_many_tags_are_refused(bot_up: App, camille: Reader, sandbox: TelegramSandbox) -> None:
+    sam = support.english_reader(sandbox)
     forged = "/follow " + "anxiété " * 700  # more than Telegram's 4096 characters: only a forged update
     assert (await camille.say(forged)).text == "Message trop long\u00a0: je lis au plus 4096 caractères."
     many = "/follow " + " ".join(f"sujet{n}" for n in range(21))
@@ -75,7 +72,9 @@ async def test_a_long_unknown_tag_is_echoed_within_telegrams_limit(bot_up: App, 
 
 
 @pytest.mark.parametrize("kind", ["sticker", "photo", "document"])
-async def test_stickers_photos_and_documents_get_a_hint(bot_up: App, camille: Reader, sam: Reader, kind: str) -> None:
+async def test_stickers_photos_and_documents_get_a_hint(
+        bot_up: App, camille: Reader, sandbox: TelegramSandbox, kind: str) -> None:
+    sam = support.english_reader(sandbox)
     assert (await camille.send(kind)).text == (
         "Je ne lis que les commandes écrites (pas les images, autocollants ni fichiers). Tapez /help pour les voir.")
     assert (await sam.send(kind)).text == (
@@ -88,10 +87,11 @@ async def test_plain_text_gets_a_hint(bot_up: App, camille: Reader) -> None:
 
 
 async def test_in_a_group_the_bot_says_once_to_write_in_private_then_stays_silent(
-        bot_up: App, sandbox: TelegramSandbox, camille: Reader, sam: Reader) -> None:
+        bot_up: App, sandbox: TelegramSandbox, camille: Reader) -> None:
+    sam = support.english_reader(sandbox)
     group = sandbox.add_channel("@lecteurs_sante", "Lecteurs santé", chat_type="supergroup")
     sandbox.inject_message(camille.user, "/follow anxiété", chat=group.id)
-    await until(lambda: sandbox.messages(group.id))
+    await support.until(lambda: sandbox.messages(group.id))
     (told,) = sandbox.messages(group.id)
     assert told.text == f"Je réponds aux lecteurs en message privé\u00a0: écrivez-moi sur @{sandbox.bot_username}."
     sandbox.inject_message(sam.user, "/tags", chat=group.id)
@@ -106,7 +106,8 @@ def _unfollow_button(message: Message) -> str:
     return data_of(message, "Ne plus suivre")
 
 
-async def test_forged_and_stale_buttons_are_answered_never_raised(bot_up: App, camille: Reader, sam: Reader) -> None:
+async def test_forged_and_stale_buttons_are_answered_never_raised(bot_up: App, camille: Reader, sandbox: TelegramSandbox) -> None:
+    sam = support.english_reader(sandbox)
     listed = await camille.say("/follow anxiété")
     for data in ["", "garbage", "zz:1", "f:", "f:-1", "f:01", "f:1x", "f:" + "9" * 40, "tp:abc", "stop:",
                  "o:h:24", "o:l:de", "o:x:1", "\u00e9:1", "f:99999"]:
@@ -164,9 +165,9 @@ async def test_a_failing_handler_is_logged_with_the_update_context_and_the_reade
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(readers, "following", broken)
-    camille = Reader(sandbox, sandbox.add_user(CAMILLE, "Camille", language_code="fr"))
+    camille = support.french_reader(sandbox)
     caplog.set_level(logging.INFO)
-    async with running_bot(relais):
+    async with support.running_bot(relais):
         answer = await camille.say("/following mes sujets très privés")
         toast = await camille.press(answer, "f:1")  # the buttons path still works
     assert answer.text == "Désolé, quelque chose s’est mal passé de notre côté. Réessayez dans un instant."
