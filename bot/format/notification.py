@@ -50,8 +50,9 @@ def notification_render(post: Article, subscriber_language: str, profile: Profil
                         followed: Sequence[FollowedTag] = ()) -> Notification:
     """The post as the channel shows it, without "follow" buttons (the reader follows already),
     with « Ne plus suivre #Tag » for the followed tags that brought it."""
-    render = dataclasses.replace(render_telegram(post, profile), follow_tags=())
     buttons = tuple(unfollow_button(tag, subscriber_language) for tag in followed[:MAX_UNFOLLOW_BUTTONS])
+    render = dataclasses.replace(render_telegram(post, profile), follow_tags=(), follow_buttons=(),
+                                 callback_buttons=tuple((b.label, b.callback_data) for b in buttons))
     return Notification(render, buttons)
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import Select, and_, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.format.model import Article, Profile
+from bot.format.model import Article, Profile, TelegramRender
 from bot.format.notification import DigestEntry, FollowedTag, Notification, digest_render, notification_render
 from bot.schedule.slots import local_to_utc
 from bot.services.context import Services
@@ -93,7 +93,7 @@ async def _fan_out_post(session: AsyncSession, post_id: int, now: datetime, batc
     created, after = 0, 0
     while (upto := await _batch_end(session, after, batch)) is not None:
         statement = _insert(session).from_select(
-            ["post_id", "subscriber_id", "state", "attempts", "next_attempt_at", "created_at", "kind"],
+            ["post_id", "subscriber_id", "state", "attempts", "due_at", "created_at", "kind"],
             _instant_readers(post_id, after, upto, now),
         ).on_conflict_do_nothing(index_elements=["post_id", "subscriber_id"])
         created += max((await session.execute(statement)).rowcount or 0, 0)  # type: ignore[attr-defined]
@@ -151,7 +151,7 @@ async def _make_digest(session: AsyncSession, reader: Subscriber, today: date, n
     reader.digest_sent_on = today
     if post_ids:
         delivery = Delivery(post_id=post_ids[0], subscriber_id=reader.id, kind=DeliveryKind.DIGEST, digest_day=today,
-                            state=DeliveryState.PENDING, attempts=0, next_attempt_at=now, created_at=now)
+                            state=DeliveryState.PENDING, attempts=0, due_at=now, created_at=now)
         session.add(delivery)
         await session.flush()
         session.add_all(DigestItem(delivery_id=delivery.id, post_id=pid, position=i) for i, pid in enumerate(post_ids))
@@ -235,6 +235,26 @@ async def render_delivery(session: AsyncSession, delivery: Delivery, profile: Pr
     post = await session.get_one(Post, delivery.post_id)
     followed = await _followed_tags(session, post.id, subscriber.id)
     return subscriber.telegram_user_id, notification_render(Article.from_post(post), subscriber.language, profile, followed)
+
+
+def delivery_renderer(app: Services) -> Callable[[Delivery], Awaitable[TelegramRender]]:
+    """The worker's ``Deliveries.render``: a claimed delivery → its Telegram render (buttons included)."""
+    profile = notification_profile(app.settings)
+
+    async def render(delivery: Delivery) -> TelegramRender:
+        async with app.sessions() as session:
+            return (await render_delivery(session, delivery, profile))[1].render
+
+    return render
+
+
+def blocked_hook(app: Services) -> Callable[[int, datetime], Awaitable[int]]:
+    """The worker's ``Deliveries.on_blocked``: :func:`mark_blocked` at the first 403."""
+
+    async def blocked(subscriber_id: int, now: datetime) -> int:
+        return await mark_blocked(app, subscriber_id, now=now)
+
+    return blocked
 
 
 async def notification_for(app: Services, delivery_id: int) -> tuple[int, Notification]:

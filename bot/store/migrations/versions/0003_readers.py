@@ -1,7 +1,7 @@
 """readers: subscriber settings (pause, digest hour), fan-out mark on posts, digest deliveries
 
 Revision ID: 0003_readers
-Revises: 0001
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import bot.store.types
 
 revision = "0003_readers"
-down_revision = "0002"  # re-chained after main's 0002 (merge fix in readerchat)
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
