@@ -8,12 +8,10 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import telegram
 from sqlalchemy import select
 
 from bot import runtime
 from bot.app import App
-from bot.chat.keyboards import inline_keyboard
 from bot.domain.posts import PostStatus
 from bot.sandbox import TelegramSandbox
 from bot.services import notify
@@ -277,31 +275,36 @@ async def test_stop_asks_then_erases_every_row_of_the_reader(bot_up: App, camill
 
 # -- item 4: a reader who blocked the bot is inactive; /start makes them active again ------------------
 
-async def test_a_blocked_reader_is_marked_inactive_and_start_brings_them_back(
-        bot_up: App, sandbox: TelegramSandbox, camille: Reader) -> None:
+async def _publish(app: App, new_post: object) -> None:
+    """Queue a post, send it to the channel through the worker, fan it out, send the notifications."""
+    async with app.sessions.begin() as session:
+        queued = await repository.add_post(session, new_post)  # type: ignore[arg-type]
+        await app.enqueue(session, queued, datetime.now(UTC), mode="now")
+    assert (await runtime.run_once_now(app, worker_id="e2e")).worker.dead == 0
+    await notify.fan_out_due(app, datetime.now(UTC))
+    await runtime.run_once_now(app, worker_id="e2e")
+
+
+async def test_a_blocked_reader_is_marked_inactive_by_the_delivery_and_start_brings_them_back(
+        bot_up: App, sandbox: TelegramSandbox, camille: Reader, sam: Reader) -> None:
     await camille.say("/follow anxiété")
-    async with bot_up.sessions.begin() as session:
-        from bot.store.models import Channel, Publication, PublicationState
+    await sam.say("/follow #Anxiete travail")
+    sandbox.block(SAM)
+    await _publish(bot_up, support.post(30, "L’#anxiété du dimanche soir 🌙", ["anxiété", "travail"], PostStatus.QUEUED))
 
-        channel_id = await session.scalar(select(Channel.id).where(Channel.platform == "telegram"))
-        session.add(Publication(post_id=1, channel_id=channel_id, state=PublicationState.SENT,
-                                sent_at=datetime.now(UTC), remote_id="1", idempotency_key="1-telegram"))
-    await notify.fan_out_due(bot_up, datetime.now(UTC))
-    async with bot_up.sessions() as session:
-        (delivery,) = (await session.scalars(select(Delivery))).all()
-        chat, note = await notify.render_delivery(session, delivery, notify.notification_profile(bot_up.settings))
-    sandbox.block(CAMILLE)
-    async with telegram.Bot(sandbox.token, base_url=sandbox.base_url) as bot:
-        with pytest.raises(telegram.error.Forbidden):  # what the delivery path meets, and answers with mark_blocked
-            await bot.send_message(chat, note.render.text, parse_mode=note.render.parse_mode,
-                                   reply_markup=inline_keyboard([note.buttons]))
-    await notify.mark_blocked(bot_up, delivery.subscriber_id, now=datetime.now(UTC))
-    reader = await _subscriber(bot_up, CAMILLE)
-    assert reader is not None and not reader.active
+    notification = camille.replies()[-1]  # the worker's notification, under Camille's own messages
+    assert notification.text is not None and "dimanche soir" in notification.text
+    reader = await _subscriber(bot_up, SAM)
+    assert reader is not None and not reader.active  # the 403 at the first try
+    assert all("dimanche" not in (m.text or "") for m in sandbox.messages(SAM))
 
-    sandbox.unblock(CAMILLE)
-    welcome = await camille.say("/start")
-    assert (welcome.text or "").startswith("Bonjour\u00a0!")
-    reader = await _subscriber(bot_up, CAMILLE)
+    toast = await camille.press(notification, data_of(notification, "Ne plus suivre #anxiété"))
+    assert toast.params["text"] == "Vous ne suivez plus #anxiété."
+    assert [label for label, _ in buttons(sandbox.message(CAMILLE, notification.message_id))] == ["Suivre #anxiété"]
+
+    sandbox.unblock(SAM)
+    welcome = await sam.say("/start")
+    assert (welcome.text or "").startswith("Hello!")
+    reader = await _subscriber(bot_up, SAM)
     assert reader is not None and reader.active
-    assert await count(bot_up, Follow) == 1  # their follows were kept
+    assert (await sam.say("/following")).text == "You follow 2 topics:\n#anxiété, #travail"  # kept while away
