@@ -134,21 +134,22 @@ def _flipped(message: Message, pressed: str, result: TagResult, lang: str) -> In
 
 
 async def _toggle(update: Update, context: RelaisContext, callback: Callback, lang: str) -> None:
-    query, user_id = update.callback_query, telegram_user(update).id
+    query, user = update.callback_query, telegram_user(update)
     assert query is not None
     if callback.action is Action.FOLLOW:
-        result = await readers.follow_tag(context.app, user_id, callback.value, telegram_user(update).language_code)
+        result = await readers.follow_tag(context.app, user.id, callback.value, user.language_code)
         reply = reader_texts.follow_reply([result], lang)
     else:
-        result = await readers.unfollow_tag(context.app, user_id, callback.value)
+        result = await readers.unfollow_tag(context.app, user.id, callback.value)
         reply = reader_texts.unfollow_reply([result], lang)
     if result.outcome is Outcome.UNKNOWN:  # a tag since removed, or a forged id
         await query.answer(t("button_stale", lang), show_alert=True)
         return
     await query.answer(reply.text[:200])  # a callback answer holds 200 characters
-    keyboard = _flipped(query.message, query.data or "", result, lang) if isinstance(query.message, Message) else None
-    if keyboard is not None and keyboard != query.message.reply_markup:  # type: ignore[union-attr]
-        await query.edit_message_reply_markup(keyboard)
+    if isinstance(query.message, Message):
+        keyboard = _flipped(query.message, query.data or "", result, lang)
+        if keyboard is not None and keyboard != query.message.reply_markup:
+            await query.edit_message_reply_markup(keyboard)
 
 
 async def _confirm_stop(update: Update, context: RelaisContext, callback: Callback, lang: str) -> None:
