@@ -14,7 +14,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.chat import readers, settings
+from bot.chat import readers, settings, stats
 from bot.chat.context import RelaisContext
 from bot.chat.menu import help_text
 from bot.chat.replies import language
@@ -96,6 +96,7 @@ def add_handlers(application: Application[Any, RelaisContext, Any, Any, Any, Any
     readers.register(application)
     settings.register(application)
     application.add_handler(CommandHandler("help", help_command, filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE))
+    application.add_handler(CommandHandler("stats", stats.stats))
     add_fallbacks(application)
     application.add_error_handler(on_error)
 

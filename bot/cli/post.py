@@ -74,8 +74,13 @@ def edit(
     if not edited.changed:
         console.print(f"Post {post_id} unchanged.")
         return
-    follow = f"; {edited.edits_requested} sent message(s) will be edited" if edited.edits_requested else ""
-    console.print(f"Edited post {post_id}: {edited.post.title}{follow}", soft_wrap=True, highlight=False)
+    console.print(f"Edited post {post_id}: {edited.post.title}", soft_wrap=True, highlight=False)
+    console.print(f"  tags: {' '.join('#' + tag for tag in edited.post.tags) or 'none'}", soft_wrap=True, highlight=False)
+    if edited.edited_on:
+        console.print(f"  the message sent on {', '.join(edited.edited_on)} will be edited to match by `relais run`",
+                      soft_wrap=True, highlight=False)
+    else:
+        console.print("  nothing sent yet: the new version goes out when it is published")
 
 
 @app.command("list")

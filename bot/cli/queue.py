@@ -1,4 +1,4 @@
-"""`relais queue`, `relais publish`, `relais channel …`: the queue, over bot.services.publishing.
+"""`relais queue`, `relais publish`, `relais unschedule`, `relais channel …`: the queue, over bot.services.publishing.
 
 These commands only queue and move due times; the outbox worker (`relais run`) sends.
 Times are shown in the configured time zone; naive times typed here are read in it too.
@@ -42,7 +42,7 @@ def _listing_json(listing: list[ChannelQueue]) -> list[dict[str, Any]]:
     return [
         {
             "channel": c.name, "platform": c.platform, "enabled": c.enabled, "paused": c.paused,
-            "slots": [s.strftime("%H:%M") for s in c.slots],
+            "slots": [s.strftime("%H:%M") for s in c.slots], "total": c.total,
             "queue": [
                 {"position": e.position, "post_id": e.post_id, "title": e.title, "state": e.state,
                  "due_at": e.due_at.isoformat(), "due_local": e.due_local.isoformat(),
@@ -54,58 +54,79 @@ def _listing_json(listing: list[ChannelQueue]) -> list[dict[str, Any]]:
     ]
 
 
+def _queue_table(queue_: ChannelQueue, tz: Any) -> Table:
+    flags = [f for f, on in (("paused", queue_.paused), ("disabled", not queue_.enabled)) if on]
+    slots = ", ".join(s.strftime("%H:%M") for s in queue_.slots) or "none (publish when queued)"
+    shown = f"; the first {len(queue_.entries)} of {queue_.total}" if len(queue_.entries) < queue_.total else ""
+    table = Table(title=f"{queue_.name} ({queue_.platform}{', ' + ', '.join(flags) if flags else ''})",
+                  caption=f"slots ({tz.key}): {slots}{shown}")
+    for column in ("#", f"slot ({tz.key})", "UTC", "post", "title", "state"):
+        table.add_column(column)
+    for e in queue_.entries:
+        state = f"{e.state} (overdue)" if e.overdue and e.state == "pending" else e.state
+        table.add_row(str(e.position), local_text(e.due_at, tz), f"{e.due_at:%Y-%m-%d %H:%M}",
+                      str(e.post_id), e.title[:60], state)
+    if not queue_.entries:
+        table.add_row("", "", "", "", "(empty)", "")
+    return table
+
+
 def show_queue(
     ctx: typer.Context,
     channel: str | None = typer.Option(None, "--channel", help="Only this channel."),
+    limit: int = typer.Option(50, "--limit", min=1, max=100_000, help="At most this many per channel, first due first."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """List what is queued, per channel, with its slot time (local and UTC)."""
     now = datetime.now(UTC)
-    listing = with_app(ctx, lambda relais: publishing.queue_listing(relais, now, channel=channel))
+    listing = with_app(ctx, lambda relais: publishing.queue_listing(relais, now, channel=channel, limit=limit))
     if as_json:
         typer.echo(json.dumps(_listing_json(listing), ensure_ascii=False, indent=2))
         return
-    tz = settings(ctx).tz
     if not listing:
         console.print("No channels configured: add [[channels]] to the configuration file.")
     for queue_ in listing:
-        flags = [f for f, on in (("paused", queue_.paused), ("disabled", not queue_.enabled)) if on]
-        slots = ", ".join(s.strftime("%H:%M") for s in queue_.slots) or "none (publish when queued)"
-        table = Table(title=f"{queue_.name} ({queue_.platform}{', ' + ', '.join(flags) if flags else ''})",
-                      caption=f"slots ({tz.key}): {slots}")
-        for column in ("#", f"slot ({tz.key})", "UTC", "post", "title", "state"):
-            table.add_column(column)
-        for e in queue_.entries:
-            state = f"{e.state} (overdue)" if e.overdue and e.state == "pending" else e.state
-            table.add_row(str(e.position), local_text(e.due_at, tz), f"{e.due_at:%Y-%m-%d %H:%M}",
-                          str(e.post_id), e.title[:60], state)
-        if not queue_.entries:
-            table.add_row("", "", "", "", "(empty)", "")
-        console.print(table)
+        console.print(_queue_table(queue_, settings(ctx).tz))
 
 
 def publish(
     ctx: typer.Context,
     post_id: int = typer.Argument(..., help="The post's id (see `relais post list`)."),
-    now: bool = typer.Option(False, "--now", help="Share now: due immediately."),
+    now: bool = typer.Option(False, "--now", help="Share now: due immediately (moves it if already queued)."),
     next_: bool = typer.Option(False, "--next", help="Share next: the first slot; the queue moves back."),
     at: str | None = typer.Option(None, "--at", help='An exact time, e.g. "2026-12-01 09:00" (local time).'),
 ) -> None:
-    """Queue a post on every matching channel (default: the next free slot after the queue)."""
+    """Queue a post on every matching channel (default: the next free slot after the queue).
+
+    With --now, --next or --at a post already queued moves there.
+    """
     chosen = [name for name, on in (("--now", now), ("--next", next_), ("--at", at is not None)) if on]
     if len(chosen) > 1:
         raise UsageError(f"choose one of --now, --next, --at (got {' and '.join(chosen)})")
-    mode: Mode = "now" if now else "next" if next_ else "at" if at is not None else "queue"
+    mode: Mode | None = "now" if now else "next" if next_ else "at" if at is not None else None
     tz = settings(ctx).tz
     when = parse_when(at, tz) if at is not None else None
     started = datetime.now(UTC)
-    result = with_app(ctx, lambda relais: publishing.enqueue(relais, post_id, started, mode=mode, at=when))
+    result = with_app(ctx, lambda relais: publishing.publish(relais, post_id, started, mode=mode, at=when))
     if not result.matched:
         err_console.print(f"[yellow]No enabled channel matches post {post_id}[/yellow] "
                           "(check the channels' tags and enabled flags); nothing was queued.")
         raise typer.Exit(1)
     console.print(f"Post {post_id}: {result.title}", soft_wrap=True, highlight=False)
     print_outcomes(result.matched, tz)
+
+
+def unschedule(
+    ctx: typer.Context,
+    post_id: int = typer.Argument(..., help="The post's id."),
+) -> None:
+    """Take a post off every queue; what already went out stays. `relais publish` queues it again."""
+    result = with_app(ctx, lambda relais: publishing.unschedule(relais, post_id))
+    console.print(f"Post {post_id}: {result.title}", soft_wrap=True, highlight=False)
+    print_outcomes(result.matched, settings(ctx).tz)
+    if not any(o.outcome is Outcome.UNSCHEDULED for o in result.matched):
+        err_console.print(f"Post {post_id} was on no queue: nothing was withdrawn.")
+        raise typer.Exit(1)
 
 
 _VERBS = {Outcome.QUEUED: "queued on", Outcome.MOVED: "moved on", Outcome.UNSCHEDULED: "withdrawn from",
@@ -118,15 +139,25 @@ def _verb(outcome: ChannelOutcome) -> str:
     return "already queued on" if outcome.state == "pending" else f"already {outcome.state} on"
 
 
+def _when(outcome: ChannelOutcome, tz: Any) -> str:
+    if outcome.due_at is None:
+        return ""
+    due = f"{local_text(outcome.due_at, tz)} ({outcome.due_at:%H:%M} UTC)"
+    if outcome.outcome is Outcome.MOVED and outcome.moved_from is not None:
+        return f" from {local_text(outcome.moved_from, tz)} to {due}"
+    if outcome.outcome is Outcome.UNSCHEDULED:
+        return f" (was due {local_text(outcome.due_at, tz)}, {outcome.due_at:%H:%M} UTC)"
+    return f" for {due}"
+
+
 def print_outcomes(outcomes: tuple[ChannelOutcome, ...], tz: Any) -> None:
     """One line per channel the post is on: what happened and when it is due."""
     shown = [o for o in outcomes if o.outcome is not Outcome.NOT_MATCHING]
     if not shown:
         console.print("  no enabled channel matches it (check the channels' tags); it is not on any queue.")
     for o in shown:
-        due = f" for {local_text(o.due_at, tz)} ({o.due_at:%H:%M} UTC)" if o.due_at is not None else ""
         note = " — channel paused: sent after `relais channel resume`" if o.paused else ""
-        console.print(f"  {_verb(o)} {o.channel}{due}{note}", soft_wrap=True)
+        console.print(f"  {_verb(o)} {o.channel}{_when(o, tz)}{note}", soft_wrap=True)
 
 
 @channel_app.command("list")

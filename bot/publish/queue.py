@@ -28,7 +28,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 
@@ -309,31 +309,49 @@ class ChannelQueue:
     enabled: bool
     paused: bool
     slots: tuple[time, ...]
-    entries: tuple[QueueEntry, ...]
+    entries: tuple[QueueEntry, ...]  # the first ``limit`` in due order
+    total: int = 0  # everything waiting on the channel, listed or not
 
 
-async def queue_listing(session: AsyncSession, now: datetime, settings: Settings) -> list[ChannelQueue]:
-    """Per configured channel, what waits to be sent, in due order."""
+def _listed_on(channel_id: int) -> tuple[ColumnElement[bool], ...]:
+    return Publication.channel_id == channel_id, Publication.state.in_(LISTED_STATES)
+
+
+async def _first_entries(session: AsyncSession, channel_id: int, now: datetime, tz: ZoneInfo,
+                         limit: int | None) -> list[QueueEntry]:
+    """One query over the (channel_id, due_at) index, light columns only: a long queue stays cheap."""
+    query = (
+        select(Publication.id, Publication.post_id, Post.title, Publication.state, Publication.due_at,
+               Publication.next_attempt_at, Publication.created_at)
+        .join(Post, Post.id == Publication.post_id)
+        .where(*_listed_on(channel_id))
+        .order_by(Publication.due_at.nulls_last(), Publication.id)
+        .limit(limit)
+    )
+    entries = []
+    for position, (pid, post_id, title, state, due_at, next_at, created) in enumerate(
+            (await session.execute(query)).all(), start=1):
+        due = due_at or next_at or created
+        entries.append(QueueEntry(position, pid, post_id, title, str(state), due, due.astimezone(tz), next_at,
+                                  due <= now))
+    return entries
+
+
+async def queue_listing(session: AsyncSession, now: datetime, settings: Settings, *,
+                        limit: int | None = None) -> list[ChannelQueue]:
+    """Per configured channel, the first ``limit`` (None: all) of what waits to be sent, in due order."""
     rows = await _channel_rows(session, [c.name for c in settings.channels])
+    counted = await session.execute(select(Publication.channel_id, func.count())
+                                    .where(Publication.state.in_(LISTED_STATES)).group_by(Publication.channel_id))
+    totals = {channel_id: count for channel_id, count in counted}
     result: list[ChannelQueue] = []
     for config in settings.channels:
         channel = rows.get(config.name)
-        entries: list[QueueEntry] = []
-        if channel is not None:
-            query = (
-                select(Publication)
-                .where(Publication.channel_id == channel.id, Publication.state.in_(LISTED_STATES))
-                .order_by(Publication.due_at.nulls_last(), Publication.id)
-            )
-            for position, pub in enumerate((await session.scalars(query)).unique().all(), start=1):
-                due = pub.due_at or pub.next_attempt_at or pub.created_at
-                entries.append(QueueEntry(
-                    position, pub.id, pub.post_id, pub.post.title, str(pub.state), due,
-                    due.astimezone(settings.tz), pub.next_attempt_at, due <= now,
-                ))
+        entries = [] if channel is None else await _first_entries(session, channel.id, now, settings.tz, limit)
         result.append(ChannelQueue(
             config.name, config.platform, config.enabled and (channel is None or channel.enabled),
             bool(channel and channel.paused), tuple(config.slots), tuple(entries),
+            totals.get(channel.id, 0) if channel is not None else 0,
         ))
     return result
 

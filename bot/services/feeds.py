@@ -8,12 +8,15 @@ entries stored as queued take the publishing side's enqueue hook.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+from sqlalchemy import select
 
+from bot.ingest import decide
 from bot.ingest import service as ingest
 from bot.ingest.decide import Policy
 from bot.ingest.fetch import DEFAULT_MAX_BYTES, is_url, make_client
@@ -21,6 +24,7 @@ from bot.ingest.service import ImportReport
 from bot.services.context import Services
 from bot.services.publishing import enqueue_hook
 from bot.settings import Settings
+from bot.store.models import FeedSource
 
 
 class ImportProgress(Protocol):
@@ -80,3 +84,46 @@ async def poll_due(app: Services, *, now: datetime, client: httpx.AsyncClient | 
     """Poll every configured feed whose time has come (the scheduler's job)."""
     return await ingest.poll_due(app.sessions, app.settings.feeds, now=now, client=client,
                                  enqueue=enqueue_hook(app.settings), default_language=app.settings.default_language)
+
+
+# --- feed health ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """A feed as the poller last left it (``feed_sources``)."""
+
+    name: str
+    url: str
+    configured: bool  # False: a source imported once by hand, never polled
+    interval_minutes: int | None  # configured feeds only
+    last_attempt: datetime | None  # the last fetch, successful or not; None: never fetched
+    last_success: datetime | None
+    last_error: str | None  # of the last fetch (a feed can parse with an error and still give entries)
+    failures: int  # failed fetches in a row
+    next_attempt: datetime | None  # None: at the next poll (configured, never fetched) or never (not configured)
+    last_seen_at: datetime | None  # the newest entry seen
+
+
+async def feed_statuses(app: Services) -> list[FeedStatus]:
+    """Configured feeds in configuration order, then the other sources known from imports, by name."""
+    async with app.sessions() as session:
+        rows = {row.name: row for row in (await session.scalars(select(FeedSource).order_by(FeedSource.name))).all()}
+    statuses = [_status(feed.name, feed.url, rows.pop(feed.name, None), feed.interval_minutes)
+                for feed in app.settings.feeds]
+    return statuses + [_status(row.name, row.url, row, None) for row in rows.values()]
+
+
+def _last_failed_try(next_poll_at: datetime, interval_minutes: int, failures: int) -> datetime:
+    """A failure stores only the next poll time; the try was that time less the backoff of the streak."""
+    backoff = decide.next_poll(next_poll_at, timedelta(minutes=interval_minutes), failures) - next_poll_at
+    return next_poll_at - backoff
+
+
+def _status(name: str, url: str, row: FeedSource | None, interval: int | None) -> FeedStatus:
+    if row is None:
+        return FeedStatus(name, url, interval is not None, interval, None, None, None, 0, None, None)
+    last_attempt = row.last_polled_at
+    if row.failures and row.next_poll_at is not None and interval is not None:
+        last_attempt = _last_failed_try(row.next_poll_at, interval, row.failures)
+    return FeedStatus(name, url, interval is not None, interval, last_attempt, row.last_polled_at, row.last_error,
+                      row.failures, row.next_poll_at if interval is not None else None, row.last_seen_at)

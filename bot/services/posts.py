@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.domain.posts import NewPost, PostStatus
 from bot.errors import UsageError
 from bot.ingest import html
@@ -21,7 +24,7 @@ from bot.publish import outbox
 from bot.services.context import Services
 from bot.services.publishing import ChannelOutcome, Outcome, queue_created
 from bot.store import repository
-from bot.store.models import Post
+from bot.store.models import Channel, Post, Publication, PublicationState
 
 SOURCE = "manual"
 
@@ -67,6 +70,7 @@ class EditedPost:
     post: PostView
     changed: bool  # False: the edit changed nothing readers see
     edits_requested: int  # sent messages that will be edited to the new version
+    edited_on: tuple[str, ...] = ()  # the channels those messages are on, in channel order
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +139,17 @@ async def edit(app: Services, post_id: int, *, now: datetime, title: str | None 
         await repository.set_post_tags(session, post, displays)
         await session.flush()
         edits = await outbox.request_edits(session, [post.id])
-        return EditedPost(PostView.of(post), changed=True, edits_requested=edits)
+        return EditedPost(PostView.of(post), changed=True, edits_requested=edits,
+                          edited_on=await _sent_on(session, post.id))
+
+
+async def _sent_on(session: AsyncSession, post_id: int) -> tuple[str, ...]:
+    """Channels where the post's message is out (or going out): the ones an edit reaches."""
+    query = (select(Channel.name).join(Publication, Publication.channel_id == Channel.id)
+             .where(Publication.post_id == post_id,
+                    Publication.state.in_((PublicationState.SENT, PublicationState.SENDING)))
+             .order_by(Channel.id))
+    return tuple((await session.scalars(query)).all())
 
 
 async def delete(app: Services, post_id: int, *, now: datetime) -> PostView:

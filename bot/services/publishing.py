@@ -53,6 +53,7 @@ class ChannelOutcome:
     state: str | None = None  # the publication's state after the call
     due_at: datetime | None = None  # aware UTC
     paused: bool = False  # the channel is paused: nothing goes out until it is resumed
+    moved_from: datetime | None = None  # MOVED: the due time it had before the call
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +68,20 @@ class PostOutcomes:
         return tuple(c for c in self.channels if c.outcome is not Outcome.NOT_MATCHING)
 
 
-def _outcome(publication: Publication, outcome: Outcome) -> ChannelOutcome:
+def _outcome(publication: Publication, outcome: Outcome, moved_from: datetime | None = None) -> ChannelOutcome:
     return ChannelOutcome(publication.channel.name, outcome, publication.id, str(publication.state),
-                          publication.due_at, publication.channel.paused)
+                          publication.due_at, publication.channel.paused, moved_from)
 
 
 def _existing(publication: Publication) -> ChannelOutcome:
     waiting = publication.state in (PublicationState.PENDING, PublicationState.RETRY)
     return _outcome(publication, Outcome.ALREADY_QUEUED if waiting else Outcome.ALREADY_DONE)
+
+
+def _moved_or_existing(publication: Publication, moved_from: dict[int, datetime]) -> ChannelOutcome:
+    if publication.id in moved_from:
+        return _outcome(publication, Outcome.MOVED, moved_from[publication.id])
+    return _existing(publication)
 
 
 async def _publications(session: AsyncSession, post_id: int) -> dict[int, Publication]:
@@ -114,11 +121,31 @@ async def reschedule(app: Services, post_id: int, now: datetime, *, mode: Mode =
     """Move a post's unsent publications to a new time; sent ones are reported as they are."""
     async with app.sessions.begin() as session:
         post = await repository.get_post(session, post_id)
-        moved = {m.publication_id for m in await queue.reschedule(session, post, now, settings=app.settings,
-                                                                   mode=mode, at=at)}
+        moved = {m.publication_id: m.old_due_at
+                 for m in await queue.reschedule(session, post, now, settings=app.settings, mode=mode, at=at)}
         publications = await _publications(session, post.id)
-        return _report(post, app.settings, [_outcome(p, Outcome.MOVED) if p.id in moved else _existing(p)
-                                            for p in publications.values()])
+        return _report(post, app.settings, [_moved_or_existing(p, moved) for p in publications.values()])
+
+
+async def publish(app: Services, post_id: int, now: datetime, *, mode: Mode | None = None,
+                  at: datetime | None = None) -> PostOutcomes:
+    """Queue a post on every matching channel; given a mode, also move where it already waits.
+
+    Without a mode the post goes to the end of each queue it is not on yet and stays where it
+    is on the others. With one (``now``, ``next``, ``at``…) its unsent publications move as
+    :func:`reschedule` moves them, and channels it is not on yet get it the same way: one
+    transaction, one outcome per channel (queued, moved from → to, or already done).
+    """
+    async with app.sessions.begin() as session:
+        post = await repository.get_post(session, post_id)
+        moved: dict[int, datetime] = {}
+        if mode is not None:
+            moved = {m.publication_id: m.old_due_at
+                     for m in await queue.reschedule(session, post, now, settings=app.settings, mode=mode, at=at)}
+        before = await _publications(session, post.id)
+        created = await queue.enqueue(session, post, now, settings=app.settings, mode=mode or "queue", at=at)
+        outcomes = [_moved_or_existing(p, moved) for p in before.values()]
+        return _report(post, app.settings, [*outcomes, *(_outcome(p, Outcome.QUEUED) for p in created)])
 
 
 async def unschedule(app: Services, post_id: int) -> PostOutcomes:
@@ -142,6 +169,26 @@ async def retry_dead(app: Services, post_id: int, now: datetime) -> PostOutcomes
                                             for p in publications.values()])
 
 
+async def retry_all_dead(app: Services, now: datetime) -> list[PostOutcomes]:
+    """:func:`retry_dead` for every post not deleted that has a dead send, one transaction per post.
+
+    A post that disappears between the look-up and its retry is skipped, the rest go on.
+    """
+    async with app.sessions() as session:
+        query = (select(Publication.post_id).join(Post, Post.id == Publication.post_id)
+                 .where(Publication.state == PublicationState.DEAD, Publication.remote_id.is_(None),
+                        Post.deleted_at.is_(None))
+                 .distinct().order_by(Publication.post_id))
+        post_ids = list((await session.scalars(query)).all())
+    results = []
+    for post_id in post_ids:
+        try:
+            results.append(await retry_dead(app, post_id, now))
+        except NotFound:
+            continue
+    return results
+
+
 # --- channels and the queue ---------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +202,11 @@ class ChannelInfo:
     queued: int
 
 
-async def queue_listing(app: Services, now: datetime, *, channel: str | None = None) -> list[ChannelQueue]:
-    """Per configured channel (or just ``channel``), what waits to be sent, in due order."""
+async def queue_listing(app: Services, now: datetime, *, channel: str | None = None,
+                        limit: int | None = None) -> list[ChannelQueue]:
+    """Per configured channel (or just ``channel``), the first ``limit`` (None: all) waiting to be sent, in due order."""
     async with app.sessions() as session:
-        listing = await queue.queue_listing(session, now, app.settings)
+        listing = await queue.queue_listing(session, now, app.settings, limit=limit)
     if channel is None:
         return listing
     chosen = [c for c in listing if c.name == channel]
@@ -174,8 +222,8 @@ async def list_channels(app: Services, now: datetime) -> list[ChannelInfo]:
     return [
         ChannelInfo(c.name, c.platform, configs[c.name].chat or configs[c.name].instance_url,
                     "disabled" if not c.enabled else "paused" if c.paused else "active",
-                    c.slots, tuple(configs[c.name].tags), len(c.entries))
-        for c in await queue_listing(app, now)
+                    c.slots, tuple(configs[c.name].tags), c.total)
+        for c in await queue_listing(app, now, limit=0)
     ]
 
 
