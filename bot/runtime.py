@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 
 from bot.app import App, build_chat_application, make_render
 from bot.errors import ConfigError, PublishError
-from bot.format import Article, Profile, render_telegram
 from bot.format.model import TelegramRender
 from bot.ingest import service as ingest
 from bot.publish import queue
@@ -38,9 +37,10 @@ from bot.publish.outbox import RetryPolicy
 from bot.publish.ratelimit import MastodonLimits, TelegramLimits
 from bot.publish.targets import DeliveryTarget, MastodonTarget, Sent, Target, build_targets
 from bot.publish.worker import Deliveries, RenderPublication, WorkerReport, run_once
-from bot.schedule.scheduler import build_scheduler, in_transaction, relais_jobs
+from bot.schedule.scheduler import Every, JobSpec, build_scheduler, in_transaction, relais_jobs
+from bot.services import notify
 from bot.settings import FeedSettings, Settings
-from bot.store.models import Delivery, Post
+from bot.store.models import Post
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,11 +82,6 @@ async def telegram_reachable(settings: Settings) -> AsyncIterator[None]:
         raise ConfigError(f"telegram.token: rejected by the Bot API at {base} — check RELAIS_TELEGRAM__TOKEN") from None
     except TelegramError as exc:
         raise PublishError(f"Telegram Bot API at {base} is unavailable: {scrub(str(exc))}") from None
-
-
-def render_notification(delivery: Delivery) -> TelegramRender:
-    """A reader's notification: the post as the formatter renders it for Telegram (the fan-out may refine it)."""
-    return render_telegram(Article.from_post(delivery.post), Profile(platform="telegram"))
 
 
 # Reconnecting to an unreachable Bot API: 5 s, 10 s, … up to 5 minutes between tries.
@@ -237,7 +232,8 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
         await link.connect(clock())
     targets = build_targets(settings, link, telegram_limits=limits, mastodon_limits=MastodonLimits(),
                             media_fetcher=media_fetcher)
-    deliveries = Deliveries(DeliveryTarget(link, limits), render_notification) if link is not None else None
+    deliveries = Deliveries(DeliveryTarget(link, limits), notify.delivery_renderer(app), notify.blocked_hook(app)) \
+        if link is not None else None
     return Publishing(app=app, targets=targets, worker_id=worker_id, clock=clock,
                       stale_after=timedelta(seconds=settings.schedule.claim_timeout_seconds),
                       telegram=link, deliveries=deliveries)
@@ -332,6 +328,7 @@ async def run_forever(app: App, *, role: Role, stop: asyncio.Event, worker_id: s
                 catch_up=in_transaction(app.sessions, partial(queue.catch_up, settings=settings)),
                 next_due=in_transaction(app.sessions, queue.next_due_at),
             )
+            jobs.append(JobSpec("notify", Every(settings.schedule.sweep_seconds), notify.notify_sweep(app)))
             scheduler = build_scheduler(jobs, clock=clock, timezone=settings.tz)
             scheduler.start()
 

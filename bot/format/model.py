@@ -114,6 +114,7 @@ class TelegramRender:
     link_preview: LinkPreview | None = None
     follow_tags: tuple[str, ...] = ()  # the post's hashtags (display forms), most relevant first
     follow_buttons: tuple[FollowButton, ...] = ()  # ONE row under the post: a few of ``follow_tags``
+    callback_buttons: tuple[tuple[str, str], ...] = ()  # (label, callback data): one row (reader notifications)
     length: int = 0  # UTF-16 code units of the text after entity parsing
     limit: int = TELEGRAM_TEXT_LIMIT
     language: str = "fr"  # the post's (base) language, for the buttons' labels

@@ -59,6 +59,11 @@ def classify(exc: BaseException, *, ratelimit_reset_in: float | None = None) -> 
     return RetryableError(scrub(f"unexpected {type(exc).__name__}: {exc}"))
 
 
+def is_blocked(exc: BaseException) -> bool:
+    """True when a private chat refused the message (403: the user blocked the bot or is gone)."""
+    return isinstance(exc, telegram_errors.Forbidden)
+
+
 def is_already_done(exc: BaseException) -> bool:
     """True when an edit/delete failed only because its effect is already in place."""
     if isinstance(exc, telegram_errors.BadRequest):

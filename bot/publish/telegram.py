@@ -99,7 +99,10 @@ class TelegramPublisher:
 
     # --- pieces
     def follow_keyboard(self, render: TelegramRender) -> InlineKeyboardMarkup | None:
-        """The render's follow buttons as one row of deep links to this bot."""
+        """The render's follow buttons as one row of deep links to this bot (or its callback buttons)."""
+        if render.callback_buttons:
+            return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
+                                          for label, data in render.callback_buttons]])
         if not render.follow_buttons:
             return None
         return InlineKeyboardMarkup([[

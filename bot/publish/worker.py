@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import PermanentError, PublishError
 from bot.format.model import TelegramRender
 from bot.publish import outbox
-from bot.publish.classify import classify, is_already_done, scrub
+from bot.publish.classify import classify, is_already_done, is_blocked, scrub
 from bot.publish.outbox import DEFAULT_POLICY, DELIVERIES, PUBLICATIONS, Kind, RetryPolicy
 from bot.publish.targets import DeliveryJob, DeliveryTarget, Job, Render, Sent, Target
 from bot.store.models import Delivery, Publication
@@ -30,7 +30,7 @@ from bot.store.models import Delivery, Publication
 log = logging.getLogger(__name__)
 
 RenderPublication = Callable[[Publication], Render]
-RenderDelivery = Callable[[Delivery], TelegramRender]
+RenderDelivery = Callable[[Delivery], TelegramRender | Awaitable[TelegramRender]]
 TOO_OLD_TO_DELETE = "the platform no longer allows deleting this message (Telegram: after 48 h); remove it by hand"
 
 
@@ -50,6 +50,7 @@ class Deliveries:
 
     target: DeliveryTarget
     render: RenderDelivery
+    on_blocked: Callable[[int, datetime], Awaitable[Any]] | None = None  # (subscriber id, now): a 403 from the reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +132,13 @@ class _Pass:
         job = DeliveryJob.of(delivery)
         self.started.add(job.delivery_id)
         try:
-            sent = await self.deliveries.target.send(job, self.deliveries.render(delivery), self.now)
+            render = self.deliveries.render(delivery)  # the fan-out's renderer reads the reader's follows: async
+            sent = await self.deliveries.target.send(
+                job, render if isinstance(render, TelegramRender) else await render, self.now)
         except Exception as exc:
             error, retrying = await self._failed(DELIVERIES, job.delivery_id, exc)
+            if self.deliveries.on_blocked is not None and is_blocked(exc):
+                await self.deliveries.on_blocked(delivery.subscriber_id, self.now)
             self._error(ItemError(job.delivery_id, f"reader {job.chat_id}", "notify", str(error), retrying,
                                   DELIVERIES.name))
             return

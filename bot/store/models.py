@@ -7,19 +7,22 @@ notification delivery, feed cursors. Times are aware UTC (see ``UTCDateTime``).
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     Enum,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -62,6 +65,11 @@ class PublicationState(enum.StrEnum):
     RETRY = "retry"
     DEAD = "dead"
     DELETED = "deleted"  # withdrawn: the sent message was deleted, or the post went before sending
+
+
+class DeliveryKind(enum.StrEnum):
+    POST = "post"  # one post, rendered as on the channel, with an unfollow button
+    DIGEST = "digest"  # the day's posts (DigestItem rows); post_id is the newest of them
 
 
 class DeliveryState(enum.StrEnum):
@@ -126,6 +134,9 @@ class Post(Base):
     published_at_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     scheduled_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # Set in the transaction that created the readers' deliveries (bot/services/notify.py): a post
+    # sent on a channel with this still NULL is picked up by the next fan-out sweep.
+    fanned_out_at: Mapped[datetime | None] = mapped_column(index=True)
 
     post_tags: Mapped[list[PostTag]] = relationship(
         order_by=PostTag.position, cascade="all, delete-orphan", lazy="selectin"
@@ -216,7 +227,10 @@ class Subscriber(Base):
     notification_mode: Mapped[NotificationMode] = mapped_column(
         _enum(NotificationMode), default=NotificationMode.INSTANT
     )
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: the reader blocked the bot
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    digest_hour: Mapped[int | None] = mapped_column(SmallInteger)  # 0-23 in settings.timezone (digest mode)
+    digest_sent_on: Mapped[date | None] = mapped_column(Date)  # the local day of the last digest made
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -240,6 +254,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("post_id", "subscriber_id"),
         Index(None, "state", "next_attempt_at"),
+        # One digest per reader and local day; post deliveries have no day (NULLs never collide).
+        Index("uq_deliveries_subscriber_id_digest_day", "subscriber_id", "digest_day", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -255,12 +271,25 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind), default=DeliveryKind.POST,
+                                               server_default=DeliveryKind.POST.value)
+    digest_day: Mapped[date | None] = mapped_column(Date)
 
     post: Mapped[Post] = relationship(lazy="joined")
     subscriber: Mapped[Subscriber] = relationship(lazy="joined")
 
     def __repr__(self) -> str:
         return f"Delivery(id={self.id!r}, post_id={self.post_id!r}, subscriber_id={self.subscriber_id!r}, state={self.state!s})"
+
+
+class DigestItem(Base):
+    """A post listed in a digest delivery (the digest's ``post_id`` is only its newest)."""
+
+    __tablename__ = "digest_items"
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Author(Base):
