@@ -9,7 +9,9 @@ import telegram
 from telegram.request import HTTPXRequest
 
 from bot.cli import main
+from bot.publish.telegram import TelegramPublisher
 from bot.sandbox import TelegramSandbox
+from bot.settings import load_settings
 
 
 @pytest.fixture
@@ -18,6 +20,16 @@ async def bot(sandbox: TelegramSandbox) -> AsyncIterator[telegram.Bot]:
     request = HTTPXRequest(connection_pool_size=64, read_timeout=0.3)
     async with telegram.Bot(sandbox.token, base_url=sandbox.base_url, request=request) as client:
         yield client
+
+
+@pytest.fixture
+async def publisher(sandbox: TelegramSandbox) -> AsyncIterator[TelegramPublisher]:
+    """The Telegram publisher on the sandbox (reader deliveries go through it)."""
+    settings = load_settings(env={"RELAIS_TELEGRAM__TOKEN": sandbox.token,
+                                  "RELAIS_TELEGRAM__API_BASE_URL": sandbox.base_url})
+    bot = telegram.Bot(sandbox.token, base_url=settings.telegram.api_base_url, request=HTTPXRequest(read_timeout=2))
+    async with TelegramPublisher.from_settings(settings, bot=bot) as running:
+        yield running
 
 
 @pytest.fixture

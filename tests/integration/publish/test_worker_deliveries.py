@@ -7,33 +7,18 @@ send to the reader's private chat on the deliveries' budget, record, retry or gi
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 
 import pytest
-import telegram
 from publish_support import NOW, make_delivery, make_post, make_subscriber
 from sqlalchemy import select
-from telegram.request import HTTPXRequest
 
 from bot.format import Article, Profile, render_telegram
 from bot.publish.targets import DeliveryTarget
-from bot.publish.telegram import TelegramPublisher
 from bot.publish.worker import Deliveries, run_once
-from bot.sandbox import TelegramSandbox
-from bot.settings import load_settings
 from bot.store.models import Delivery, DeliveryState
 from bot.tdlib import hashtags, parse_html
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
-
-@pytest.fixture
-async def publisher(sandbox: TelegramSandbox) -> AsyncIterator[TelegramPublisher]:
-    settings = load_settings(env={"RELAIS_TELEGRAM__TOKEN": sandbox.token,
-                                  "RELAIS_TELEGRAM__API_BASE_URL": sandbox.base_url})
-    bot = telegram.Bot(sandbox.token, base_url=settings.telegram.api_base_url, request=HTTPXRequest(read_timeout=2))
-    async with TelegramPublisher.from_settings(settings, bot=bot) as running:
-        yield running
 
 
 def notification(delivery: Delivery):

@@ -6,15 +6,12 @@ a digest goes out as one message; nothing is sent twice."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
-import telegram
 from readers_support import add_post, add_reader, send_on
 from services_support import NOW
 from sqlalchemy import select
-from telegram.request import HTTPXRequest
 
 from bot.app import App
 from bot.chat.callbacks import Action, parse
@@ -23,20 +20,10 @@ from bot.publish.telegram import TelegramPublisher
 from bot.publish.worker import Deliveries, WorkerReport, run_once
 from bot.sandbox import TelegramSandbox
 from bot.services import notify, readers
-from bot.settings import load_settings
 from bot.store.models import Delivery, DeliveryState, NotificationMode, Publication
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 TITLE = "L’#anxiété au travail : 5 conseils « simples » 🧘"
-
-
-@pytest.fixture
-async def publisher(sandbox: TelegramSandbox) -> AsyncIterator[TelegramPublisher]:
-    settings = load_settings(env={"RELAIS_TELEGRAM__TOKEN": sandbox.token,
-                                  "RELAIS_TELEGRAM__API_BASE_URL": sandbox.base_url})
-    bot = telegram.Bot(sandbox.token, base_url=settings.telegram.api_base_url, request=HTTPXRequest(read_timeout=2))
-    async with TelegramPublisher.from_settings(settings, bot=bot) as running:
-        yield running
 
 
 def no_publication(publication: Publication) -> Render:
