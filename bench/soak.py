@@ -352,7 +352,7 @@ def finished(states: tuple[dict[str, int], dict[str, int], int, int], posts: int
 class Plan:
     posts: int = 500
     readers: int = 2000
-    tags: int = 250
+    tags: int = 1000
     workers: int = 1
     chaos_seconds: float = 270  # faults and kills; then the workers finish what is left
     kill_every: float = 30
@@ -400,7 +400,8 @@ async def soak(plan: Plan, *, seed: int, database_url: str | None = None, folder
                 settings = load_settings(config, env=env)
                 await populate(settings, people, with_readers)
                 progress(f"{people.posts} posts queued on 2 channels; "
-                         + (f"{people.readers} readers following {people.tags} tags" if with_readers
+                         + (f"{people.readers} readers following {people.tags} tags: "
+                            f"{len(people.expected_pairs())} notifications due" if with_readers
                             else "notifications off (no fan-out in this tree)"))
                 chaos = Chaos(sandbox, mastodon.base_url, hold, rng, plan.storm_every)
                 async def status() -> str:
@@ -517,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=5, help="budget of the worker run (kills stop 30 s before)")
     parser.add_argument("--posts", type=int, default=500)
     parser.add_argument("--readers", type=int, default=2000)
-    parser.add_argument("--tags", type=int, default=250, help="distinct tags over the posts (fewer: more notifications)")
+    parser.add_argument("--tags", type=int, default=1000, help="tags over the posts and follows (250: ~10,000 notifications)")
     parser.add_argument("--kill-every", type=float, default=30)
     parser.add_argument("--workers", type=int, default=None, help="default: 1 on SQLite, 2 with --database")
     parser.add_argument("--seed", type=int, default=None, help="default: a random one (printed)")
