@@ -414,10 +414,11 @@ async def soak(plan: Plan, *, seed: int, database_url: str | None = None, folder
                 chaos_task = asyncio.create_task(chaos.run(stop_chaos))
                 try:
                     await run.start_all()
-                    await run.kill_in_turn(started)
+                    ready = time.monotonic()  # the schedule counts from here: a slow start takes no kill away
+                    await run.kill_in_turn(ready)
                     stop_chaos.set()
                     await chaos_task
-                    deadline = started + plan.budget_seconds + plan.final_grace
+                    deadline = ready + plan.budget_seconds + plan.final_grace
                     while time.monotonic() < deadline:
                         if finished(await outbox_state(settings, with_readers), people.posts, with_readers):
                             break
