@@ -41,6 +41,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -265,35 +266,30 @@ class SoakReport:
 
 
 def contract_violations(report: SoakReport) -> list[str]:
-    """The soak's contract (issue 13), one sentence per broken clause."""
-    found = []
-    telegram, mastodon = report.channels
-    if mastodon.missing or mastodon.duplicates:
-        found.append(f"Mastodon: {mastodon.missing} missing, {mastodon.duplicates} duplicated (every post exactly once)")
-    if telegram.missing:
-        found.append(f"Telegram: {telegram.missing} posts lost")
-    if telegram.duplicates > report.kills:
-        found.append(f"Telegram: {telegram.duplicates} duplicates for {report.kills} kills (at most one per kill)")
-    if report.publication_states != {"sent": 2 * report.posts}:
-        found.append(f"publication states {report.publication_states}, expected all {2 * report.posts} sent")
+    """The soak's contract (issue 13): the sentence of every clause that does not hold."""
+    telegram, mastodon, kills = report.channels[0], report.channels[1], report.kills
+    clauses = [
+        (mastodon.missing == mastodon.duplicates == 0,
+         f"Mastodon: {mastodon.missing} missing, {mastodon.duplicates} duplicated (every post exactly once)"),
+        (telegram.missing == 0, f"Telegram: {telegram.missing} posts lost"),
+        (telegram.duplicates <= kills, f"Telegram: {telegram.duplicates} duplicates for {kills} kills (at most one per kill)"),
+        (report.publication_states == {"sent": 2 * report.posts},
+         f"publication states {report.publication_states}, expected all {2 * report.posts} sent"),
+        (all(code == 0 for code in report.exits), f"the last runs did not stop cleanly (exit codes {report.exits})"),
+    ]
     notes = report.notifications
     if notes is not None:
-        if report.deliveries_made != notes.expected:
-            found.append(f"fan-out made {report.deliveries_made} deliveries, expected {notes.expected} "
-                         "(one per follower and post)")
-        if notes.missing:
-            found.append(f"notifications: {notes.missing} (reader, post) pairs never notified")
-        if notes.strays:
-            found.append(f"notifications: {notes.strays} sent to readers who do not follow the post")
-        if notes.worst > report.kills:
-            found.append(f"notifications: one reader got {notes.worst} repeats for {report.kills} kills (at most one per kill)")
-        if set(report.delivery_states) - {"sent"}:
-            found.append(f"delivery states {report.delivery_states}: some not sent")
-        if report.not_fanned_out:
-            found.append(f"{report.not_fanned_out} posts never fanned out")
-    if any(code != 0 for code in report.exits):
-        found.append(f"the last runs did not stop cleanly (exit codes {report.exits})")
-    return found
+        clauses += [
+            (report.deliveries_made == notes.expected,
+             f"fan-out made {report.deliveries_made} deliveries, expected {notes.expected} (one per follower and post)"),
+            (notes.missing == 0, f"notifications: {notes.missing} (reader, post) pairs never notified"),
+            (notes.strays == 0, f"notifications: {notes.strays} sent to readers who do not follow the post"),
+            (notes.worst <= kills,
+             f"notifications: one reader got {notes.worst} repeats for {kills} kills (at most one per kill)"),
+            (set(report.delivery_states) <= {"sent"}, f"delivery states {report.delivery_states}: some not sent"),
+            (report.not_fanned_out == 0, f"{report.not_fanned_out} posts never fanned out"),
+        ]
+    return [sentence for holds, sentence in clauses if not holds]
 
 
 def tally(name: str, numbers: list[int], posts: int) -> Tally:
@@ -375,75 +371,66 @@ def write_config(folder: Path, url: str, sandbox_url: str, mastodon_url: str, cl
     return config
 
 
-async def soak(plan: Plan, *, seed: int, database_url: str | None = None, folder: Path | None = None,
-               progress: Any = lambda line: None) -> SoakReport:
-    """Run the whole soak; the caller prints or asserts on the report."""
+@contextlib.asynccontextmanager
+async def platforms(people: Population, folder: Path | None) -> AsyncIterator[tuple[Path, Any, Any, AnswerHold]]:
+    """(work folder, mastodon_mock, Telegram sandbox with the channel and the readers, answer-holding proxy)."""
     from mastodon_mock.testing import MockServer
 
     from bot.sandbox import TelegramSandbox
+
+    async with contextlib.AsyncExitStack() as stack:
+        work = folder or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="relais-soak-")))
+        mastodon = stack.enter_context(MockServer(log_level="critical"))
+        sandbox = await stack.enter_async_context(TelegramSandbox())
+        hold = await stack.enter_async_context(AnswerHold(mastodon.base_url))
+        sandbox.add_channel(CHANNEL, "Santé numérique")
+        for reader in range(people.readers):
+            sandbox.add_user(people.user_id(reader), f"Lectrice {reader}")
+        yield work, mastodon, sandbox, hold
+
+
+async def soak(plan: Plan, *, seed: int, database_url: str | None = None, folder: Path | None = None,
+               progress: Any = lambda line: None) -> SoakReport:
+    """Run the whole soak; the caller prints or asserts on the report."""
     from bot.settings import load_settings
 
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)  # a killed client's dropped request is expected
-    rng = random.Random(seed)
     people = Population(plan.posts, plan.readers, plan.tags)
     with_readers = notifications_available() and plan.readers > 0
-    with tempfile.TemporaryDirectory(prefix="relais-soak-") as scratch:
-        work = folder or Path(scratch)
+    async with platforms(people, folder) as (work, mastodon, sandbox, hold):
         url = database_url or f"sqlite+aiosqlite:///{work / 'soak.db'}"
-        with MockServer(log_level="critical") as mastodon:
-            async with TelegramSandbox() as sandbox, AnswerHold(mastodon.base_url) as hold:
-                sandbox.add_channel(CHANNEL, "Santé numérique")
-                for reader in range(people.readers):
-                    sandbox.add_user(people.user_id(reader), f"Lectrice {reader}")
-                config = write_config(work, url, sandbox.base_url, hold.base_url, plan.claim_timeout)
-                env = environment(sandbox.token)
-                settings = load_settings(config, env=env)
-                await populate(settings, people, with_readers)
-                progress(f"{people.posts} posts queued on 2 channels; "
-                         + (f"{people.readers} readers following {people.tags} tags: "
-                            f"{len(people.expected_pairs())} notifications due" if with_readers
-                            else "notifications off (no fan-out in this tree)"))
-                chaos = Chaos(sandbox, mastodon.base_url, hold, rng, plan.storm_every)
-                async def status() -> str:
-                    pubs, deliveries, _, _ = await outbox_state(settings, with_readers)
-                    return f"publications {pubs}, deliveries {deliveries}"
+        config = write_config(work, url, sandbox.base_url, hold.base_url, plan.claim_timeout)
+        env = environment(sandbox.token)
+        settings = load_settings(config, env=env)
+        await populate(settings, people, with_readers)
+        progress(f"{people.posts} posts queued on 2 channels; "
+                 + (f"{people.readers} readers following {people.tags} tags: "
+                    f"{len(people.expected_pairs())} notifications due" if with_readers
+                    else "notifications off (no fan-out in this tree)"))
+        chaos = Chaos(sandbox, mastodon.base_url, hold, random.Random(seed), plan.storm_every)
 
-                run = _Run(plan, worker_command(config, plan.sabotage), env, work, progress, status)
-                started = time.monotonic()
-                stop_chaos = asyncio.Event()
-                chaos_task = asyncio.create_task(chaos.run(stop_chaos))
-                try:
-                    await run.start_all()
-                    ready = time.monotonic()  # the schedule counts from here: a slow start takes no kill away
-                    await run.kill_in_turn(ready)
-                    stop_chaos.set()
-                    await chaos_task
-                    deadline = ready + plan.budget_seconds + plan.final_grace
-                    while time.monotonic() < deadline:
-                        if finished(await outbox_state(settings, with_readers), people.posts, with_readers):
-                            break
-                        await asyncio.sleep(1)
-                    exits = await run.stop_all()
-                finally:  # never leave a worker behind when the harness itself fails
-                    stop_chaos.set()
-                    await run.kill_all()
-                    if not chaos_task.done():
-                        chaos_task.cancel()
-                seconds = time.monotonic() - started
-                channel = [n for _, n in telegram_messages(sandbox)]
-                statuses = [n for _, n in await asyncio.to_thread(mastodon_statuses, mastodon)]
-                notes = tally_notifications(sandbox, people, people.expected_pairs()) if with_readers else None
-                pubs, deliveries, made, unfanned = await outbox_state(settings, with_readers)
-        report = SoakReport(
-            seed=seed, database=url.split("://")[0], workers=plan.workers, kills=run.kills, posts=people.posts,
-            readers=people.readers if with_readers else 0,
-            channels=[tally("telegram", channel, people.posts), tally("mastodon", statuses, people.posts)],
-            notifications=notes, deliveries_made=made, publication_states=pubs, delivery_states=deliveries,
-            not_fanned_out=unfanned, exits=exits,
-            injected={**chaos.injected, "telegram 429 answers": chaos.rejected_429}, seconds=seconds,
-        )
-        report.violations = contract_violations(report)
-        return report
+        async def status() -> str:
+            pubs, deliveries, _, _ = await outbox_state(settings, with_readers)
+            return f"publications {pubs}, deliveries {deliveries}"
+
+        run = _Run(plan, worker_command(config, plan.sabotage), env, work, progress, status)
+        started = time.monotonic()
+        exits = await run.drive(chaos, lambda: outbox_state(settings, with_readers), people.posts, with_readers)
+        seconds = time.monotonic() - started
+        channel = [n for _, n in telegram_messages(sandbox)]
+        statuses = [n for _, n in await asyncio.to_thread(mastodon_statuses, mastodon)]
+        notes = tally_notifications(sandbox, people, people.expected_pairs()) if with_readers else None
+        pubs, deliveries, made, unfanned = await outbox_state(settings, with_readers)
+    report = SoakReport(
+        seed=seed, database=url.split("://")[0], workers=plan.workers, kills=run.kills, posts=people.posts,
+        readers=people.readers if with_readers else 0,
+        channels=[tally("telegram", channel, people.posts), tally("mastodon", statuses, people.posts)],
+        notifications=notes, deliveries_made=made, publication_states=pubs, delivery_states=deliveries,
+        not_fanned_out=unfanned, exits=exits,
+        injected={**chaos.injected, "telegram 429 answers": chaos.rejected_429}, seconds=seconds,
+    )
+    report.violations = contract_violations(report)
+    return report
 
 
 @dataclass
@@ -468,6 +455,27 @@ class _Run:
         self.live = [await self._start() for _ in range(self.plan.workers)]
         for worker in self.live:
             await worker.wait_ready()
+
+    async def drive(self, chaos: Chaos, state: Callable[[], Awaitable[Any]], posts: int,
+                    with_readers: bool) -> list[int | None]:
+        """Faults and kills for the chaos time, then let the workers finish; their SIGTERM exit codes."""
+        stop_chaos = asyncio.Event()
+        chaos_task = asyncio.create_task(chaos.run(stop_chaos))
+        try:
+            await self.start_all()
+            ready = time.monotonic()  # the schedule counts from here: a slow start takes no kill away
+            await self.kill_in_turn(ready)
+            stop_chaos.set()
+            await chaos_task
+            deadline = ready + self.plan.budget_seconds + self.plan.final_grace
+            while time.monotonic() < deadline and not finished(await state(), posts, with_readers):
+                await asyncio.sleep(1)
+            return await self.stop_all()
+        finally:  # never leave a worker behind when the harness itself fails
+            stop_chaos.set()
+            await self.kill_all()
+            if not chaos_task.done():
+                chaos_task.cancel()
 
     async def kill_in_turn(self, started: float) -> None:
         while time.monotonic() - started + self.plan.kill_every <= self.plan.chaos_seconds:
