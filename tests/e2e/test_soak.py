@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,7 @@ async def test_the_soak_catches_a_worker_that_never_recovers_a_dead_workers_clai
     assert any("not sent" in v or "expected all" in v for v in report.violations), table(report)
 
 
-def _report(**changes: object) -> SoakReport:
+def _report(**changes: Any) -> SoakReport:
     good = SoakReport(
         seed=1, database="sqlite", workers=1, kills=2, posts=4, readers=3,
         channels=[Tally("telegram", 4, 5, 0, 1), Tally("mastodon", 4, 4, 0, 0)],
@@ -78,7 +79,7 @@ def test_a_run_within_the_contract_has_no_violation() -> None:
     ({"not_fanned_out": 1}, "1 posts never fanned out"),
     ({"exits": [0, -9]}, "did not stop cleanly"),
 ])
-def test_each_broken_clause_is_reported(changes: dict[str, object], said: str) -> None:
+def test_each_broken_clause_is_reported(changes: dict[str, Any], said: str) -> None:
     found = " | ".join(contract_violations(_report(**changes)))
     assert said in found
 
