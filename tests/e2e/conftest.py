@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -54,3 +56,15 @@ async def relais(e2e_settings: Settings, engine) -> AsyncIterator[App]:
 def statuses(server: MockServer) -> list[dict]:
     client = server.client("alice")
     return list(client.account_statuses(client.me()["id"], limit=40))
+
+
+async def terminate(process: asyncio.subprocess.Process, timeout: float = 20) -> str:
+    """SIGTERM a `relais run` child, wait for it to exit, return its stderr (killed if it hangs)."""
+    try:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout)
+        return stderr.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

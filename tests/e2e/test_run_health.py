@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -21,7 +20,7 @@ from bot import runtime
 from bot.app import App, open_app
 from bot.settings import Settings
 from tests.conftest import CHANNEL
-from tests.e2e.conftest import statuses
+from tests.e2e.conftest import statuses, terminate
 from tests.e2e.test_run import queue_now
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -156,13 +155,9 @@ async def test_a_real_relais_run_process_answers_the_health_checks(e2e_config, e
                 if value(samples, "relais_publications", channel="mastodon", state="sent") == 1:
                     break
                 await asyncio.sleep(0.05)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 20)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, stderr.decode()
+        stderr_text = await terminate(process)
+    assert process.returncode == 0, stderr_text
     assert value(samples, "relais_publications", channel="telegram", state="sent") == 1
     assert value(samples, "relais_send_seconds_count", platform="telegram", channel="telegram", outcome="sent") == 1
-    assert f"127.0.0.1:{unused_tcp_port}" in stderr.decode()  # where it listens is logged
+    assert f"127.0.0.1:{unused_tcp_port}" in stderr_text  # where it listens is logged

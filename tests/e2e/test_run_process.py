@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 
 from bot.app import open_app
 from tests.conftest import CHANNEL
-from tests.e2e.conftest import statuses
+from tests.e2e.conftest import statuses, terminate
 from tests.e2e.test_run import queue_now
 
 
@@ -30,13 +29,9 @@ async def test_sigterm_finishes_work_and_exits_zero(e2e_config, e2e_settings, en
                 break
             await asyncio.sleep(0.05)
         assert len(sandbox.messages(CHANNEL)) == 2 and len(statuses(mastodon)) == 2
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 20)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    log = stderr.decode()
+        log = await terminate(process)
+
     assert process.returncode == 0, log
     assert "stopped" in log
     assert sandbox.token not in log and secrets["RELAIS_E2E_MASTODON_TOKEN"] not in log
