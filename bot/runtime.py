@@ -276,7 +276,7 @@ class OnceReport:
 
     @property
     def partial(self) -> bool:
-        """Something was given up or held back: `run --once` exits with PARTIAL_FAILURE_EXIT."""
+        """Something was given up or held back: `run --once` exits with PARTIAL_FAILURE."""
         return bool(self.worker.dead or self.held_back)
 
 
