@@ -101,10 +101,12 @@ def build_chat_application(app: App) -> Application[Any, Any, Any, Any, Any, Any
 
     from bot.chat.application import add_handlers
     from bot.chat.context import CONTEXT_TYPES
+    from bot.chat.menu import set_menu
     from bot.chat.persistence import DatabasePersistence
 
     async def bind(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         application.bot_data.app = app
+        await set_menu(application.bot)  # Telegram's command menu, French and English
 
     async def release(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         application.bot_data.app = None

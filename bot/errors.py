@@ -31,7 +31,6 @@ quoted, and every ``scheme://user:password@`` goes through ``bot.logs.mask_crede
 from __future__ import annotations
 
 PARTIAL_FAILURE = 3
-PARTIAL_FAILURE_EXIT = PARTIAL_FAILURE  # the name `run --once` uses
 
 
 class RelaisError(Exception):

@@ -287,7 +287,7 @@ class OnceReport:
 
     @property
     def partial(self) -> bool:
-        """Something was given up or held back: `run --once` exits with PARTIAL_FAILURE_EXIT."""
+        """Something was given up or held back: `run --once` exits with PARTIAL_FAILURE."""
         return bool(self.worker.dead or self.held_back)
 
 
@@ -355,6 +355,11 @@ async def run_forever(app: App, *, role: Role, stop: asyncio.Event, worker_id: s
                 next_due=in_transaction(app.sessions, queue.next_due_at),
             )
             jobs.append(JobSpec("notify", Every(settings.schedule.sweep_seconds), notify.notify_sweep(app)))
+            if publishing.telegram is not None:  # admins hear of feeds failing for a day; a quarter-hour is soon enough
+                from bot.chat.notify import notify_failing_feeds
+
+                jobs.append(JobSpec("feed-alerts", Every(15 * 60),
+                                    partial(notify_failing_feeds, app, publishing.telegram.publisher.bot)))
             scheduler = build_scheduler(jobs, clock=clock, timezone=settings.tz)
             scheduler.start()
 

@@ -8,14 +8,16 @@ import os
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from bot.app import App, run_app
 from bot.logs import configure_logging, secrets_of
 from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the app (SQLAlchemy, Alembic) loads only for commands that open it
+    from bot.app import App
 
 T = TypeVar("T")
 
@@ -74,4 +76,6 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 def with_app(ctx: typer.Context, work: Callable[[App], Awaitable[T]], *, check_schema: bool = True,
              secrets: bool = True) -> T:
     """Run ``work`` with the app the composition root opens from this invocation's settings."""
+    from bot.app import run_app
+
     return run_app(settings(ctx, secrets=secrets), work, check_schema=check_schema)

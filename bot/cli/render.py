@@ -11,14 +11,13 @@ import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.columns import Columns
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.app import App
 from bot.cli.common import console, settings, with_app
 from bot.errors import ParseError, UsageError
 from bot.format import Article, MastodonRender, TelegramRender
@@ -26,7 +25,9 @@ from bot.i18n import base_language
 from bot.ingest.fetch import DEFAULT_MAX_BYTES, read_file
 from bot.publish.render import DEFAULT_LIMITS, RenderChannel, StatusLimits, limits_for, render_channels, render_for
 from bot.settings import Settings
-from bot.store import repository
+
+if TYPE_CHECKING:  # `render FILE` opens no database: the app loads only for --post
+    from bot.app import App
 
 
 def chosen_channels(loaded: Settings, only: str | None) -> list[RenderChannel]:
@@ -120,6 +121,8 @@ def render(
     loaded = settings(ctx, secrets=False)
     chosen = chosen_channels(loaded, channel)
     if post_id is not None:
+        from bot.store import repository
+
         async def work(relais: App) -> list[tuple[str, Article]]:
             async with relais.sessions() as session:
                 post = await repository.get_post(session, post_id)

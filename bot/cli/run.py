@@ -11,7 +11,7 @@ from rich.table import Table
 
 from bot.app import App
 from bot.cli.common import console, with_app
-from bot.errors import PARTIAL_FAILURE_EXIT
+from bot.errors import PARTIAL_FAILURE
 
 
 def run(
@@ -45,7 +45,7 @@ def run(
                 ensure_ascii=False, default=str,
             ))
             if report.partial:
-                raise typer.Exit(PARTIAL_FAILURE_EXIT)
+                raise typer.Exit(PARTIAL_FAILURE)
             return
         table = Table(title="relais run --once")
         table.add_column("what")
@@ -60,7 +60,7 @@ def run(
         if report.held_back:
             console.print(f"[yellow]held back (platform unreachable): {', '.join(report.held_back)}[/yellow]")
         if report.partial:
-            raise typer.Exit(PARTIAL_FAILURE_EXIT)
+            raise typer.Exit(PARTIAL_FAILURE)
         return
 
     async def serve(relais: App) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.store.tags import clean_display, tag_key
+from bot.domain.tags import clean_display, tag_key
 
 Platform = Literal["telegram", "mastodon"]
 HashtagStyle = Literal["trailing", "inline"]

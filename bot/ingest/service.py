@@ -199,6 +199,7 @@ async def _commit(sessions: async_sessionmaker[AsyncSession], name: str, locatio
             cursor.etag, cursor.last_modified, cursor.content_digest = fetched.etag, fetched.last_modified, new_digest
             cursor.last_error = parsed.error
         cursor.failures, cursor.last_polled_at = 0, now
+        cursor.failing_since = cursor.failure_notified_at = None
         cursor.next_poll_at = report.next_poll_at = d.next_poll(now, interval, 0)
 
 
@@ -281,6 +282,7 @@ async def _record_failure(sessions: async_sessionmaker[AsyncSession], report: Im
         async with sessions.begin() as session:
             cursor = await store.feed_source(session, report.source, report.location)
             cursor.failures += 1
+            cursor.failing_since = cursor.failing_since or now
             cursor.last_error = error
             cursor.next_poll_at = d.next_poll(now, interval, cursor.failures)
             report.failures, report.next_poll_at = cursor.failures, cursor.next_poll_at

@@ -33,12 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from bot.domain.tags import tag_key
 from bot.errors import NotFound, UsageError
 from bot.publish import outbox
 from bot.schedule import slots as slotmath
 from bot.settings import ChannelSettings, Settings
 from bot.store.models import Channel, Post, PostStatus, Publication, PublicationState
-from bot.store.tags import tag_key
 
 log = logging.getLogger(__name__)
 Ts = TypeVarTuple("Ts")

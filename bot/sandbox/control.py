@@ -10,6 +10,7 @@ The demo (or a person with curl) plays the users and watches the channels:
                                           {"kind": "callback_query", "user_id": 7, "data": "…",
                                            "chat": "@name", "message_id": 3}
                                           {"kind": "inline_query", "user_id": 7, "query": "therabot"}
+                                          {"kind": "sticker", "user_id": 7}   (also "photo", "document")
 
 In-process users (tests) call the TelegramSandbox methods directly instead.
 """
@@ -23,6 +24,8 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from bot.sandbox.server import TelegramSandbox
+
+ATTACHMENTS = ("sticker", "photo", "document")  # the kinds TelegramSandbox.inject_attachment makes
 
 
 def add_routes(app: web.Application, sandbox: TelegramSandbox) -> None:
@@ -57,6 +60,8 @@ def _inject(sandbox: TelegramSandbox, body: dict[str, Any]) -> dict[str, Any]:
     if kind == "callback_query":
         message = sandbox.message(body["chat"], int(body["message_id"])) if body.get("message_id") else None
         return sandbox.inject_callback_query(user, str(body["data"]), message=message)
+    if kind in ATTACHMENTS:
+        return sandbox.inject_attachment(user, kind, chat=body.get("chat"))
     if kind == "inline_query":
         return sandbox.inject_inline_query(user, str(body["query"]))
     raise ValueError(f"unknown kind {kind!r}")

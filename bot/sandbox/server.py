@@ -15,6 +15,7 @@ multipart (PTB sends form data, and multipart when it uploads a file).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections import Counter
@@ -32,6 +33,19 @@ log = logging.getLogger(__name__)
 DEFAULT_TOKEN = "123456789:AAsandbox-relais-token-for-tests_0000"
 CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 WEBHOOK_ACTIVE = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+
+
+def _file(unique: str, **extra: Any) -> dict[str, Any]:
+    return {"file_id": f"{unique}-file", "file_unique_id": unique, "file_size": 12_000, **extra}
+
+
+# The shapes of https://core.telegram.org/bots/api#sticker, #photosize (a photo is a list of sizes), #document
+ATTACHMENTS: dict[str, Any] = {
+    "sticker": lambda unique: _file(unique, width=512, height=512, type="regular", is_animated=False,
+                                    is_video=False, emoji="👍"),
+    "photo": lambda unique: [_file(unique, width=1280, height=720)],
+    "document": lambda unique: _file(unique, file_name="ordonnance.pdf", mime_type="application/pdf"),
+}
 
 
 class TelegramSandbox:
@@ -55,6 +69,7 @@ class TelegramSandbox:
         self._allowed_updates: list[str] = []
         self._webhook_task: asyncio.Task[None] | None = None
         self._http: ClientSession | None = None
+        self._attachments = itertools.count(1)
 
     # --- lifecycle
     async def start(self) -> TelegramSandbox:
@@ -121,6 +136,10 @@ class TelegramSandbox:
     def block(self, user_id: int) -> None:
         """The user blocked the bot: sending to them answers 403."""
         self.chat(user_id).blocked_bot = True
+
+    def unblock(self, user_id: int) -> None:
+        """The user unblocked the bot: messages reach them again."""
+        self.chat(user_id).blocked_bot = False
 
     def chat(self, chat: int | str) -> Chat:
         try:
@@ -202,6 +221,15 @@ class TelegramSandbox:
     def _user_message(self, sender: Chat, where: Chat, **content: Any) -> dict[str, Any]:
         return {"message_id": self.state.new_message_id(where.id), "date": int(self.clock.now().timestamp()),
                 "chat": where.as_chat(), "from": sender.as_user(), **content}
+
+    def inject_attachment(self, user: Chat | int, kind: str, *, chat: int | str | None = None) -> dict[str, Any]:
+        """A user sends a sticker, a photo or a document (no text), with the fields the Bot API gives."""
+        if kind not in ATTACHMENTS:
+            raise ValueError(f"kind is one of {', '.join(ATTACHMENTS)}")
+        sender = self._user(user)
+        where = self.chat(chat) if chat is not None else sender
+        unique = f"AgAD{next(self._attachments)}"
+        return self._push("message", self._user_message(sender, where, **{kind: ATTACHMENTS[kind](unique)}))
 
     def inject_callback_query(self, user: Chat | int, data: str, message: Message | None = None) -> dict[str, Any]:
         sender = self._user(user)

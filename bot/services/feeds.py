@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.ingest import decide
 from bot.ingest import service as ingest
@@ -127,3 +127,41 @@ def _status(name: str, url: str, row: FeedSource | None, interval: int | None) -
         last_attempt = _last_failed_try(row.next_poll_at, interval, row.failures)
     return FeedStatus(name, url, interval is not None, interval, last_attempt, row.last_polled_at, row.last_error,
                       row.failures, row.next_poll_at if interval is not None else None, row.last_seen_at)
+
+
+@dataclass(frozen=True, slots=True)
+class FailingFeed:
+    """A configured feed whose polls have been failing since ``failing_since``."""
+
+    id: int
+    name: str
+    url: str
+    failing_since: datetime
+    failures: int
+    last_error: str | None
+    next_attempt: datetime | None
+
+
+async def failing_feeds_to_tell(app: Services, now: datetime, after: timedelta = timedelta(days=1)) -> list[FailingFeed]:
+    """Configured feeds failing for at least ``after`` whose admins were not told about this streak yet.
+
+    One-off imports of other sources are left out: nobody polls them again, so nothing is "down".
+    """
+    configured = [feed.name for feed in app.settings.feeds]
+    if not configured:
+        return []
+    query = select(FeedSource).where(FeedSource.name.in_(configured), FeedSource.failing_since <= now - after,
+                                     FeedSource.failure_notified_at.is_(None)).order_by(FeedSource.name)
+    async with app.sessions() as session:
+        rows = (await session.scalars(query)).all()
+    return [FailingFeed(r.id, r.name, r.url, r.failing_since, r.failures, r.last_error, r.next_poll_at)
+            for r in rows if r.failing_since is not None]
+
+
+async def mark_told(app: Services, feed_ids: Sequence[int], now: datetime) -> None:
+    """Record that the admins were told about these feeds' current streaks (a success since then clears it)."""
+    if not feed_ids:
+        return
+    async with app.sessions.begin() as session:
+        await session.execute(update(FeedSource).where(FeedSource.id.in_(feed_ids), FeedSource.failing_since.is_not(None))
+                              .values(failure_notified_at=now))

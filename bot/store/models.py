@@ -319,6 +319,8 @@ class FeedSource(Base):
     next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    failing_since: Mapped[datetime | None]  # the streak's first failure; None after a success
+    failure_notified_at: Mapped[datetime | None]  # admins told about this streak (bot.chat.notify)
     # sha256 of the last imported bytes: the same bytes again are a local "304".
     content_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot import runtime
 from bot.app import open_app
 from bot.cli import main
-from bot.errors import PARTIAL_FAILURE_EXIT
+from bot.errors import PARTIAL_FAILURE
 from bot.sandbox import TelegramSandbox
 from bot.settings import Settings
 from bot.store.models import Platform, Publication, PublicationState
@@ -116,7 +116,7 @@ async def test_cli_run_once_exits_3_when_a_platform_is_held_back_or_a_post_is_gi
     argv = ["--config", str(config), "--database", database_url, "run", "--once", "--json"]
     code = await asyncio.to_thread(main, argv)
     summary = json.loads(capsys.readouterr().out)
-    assert code == PARTIAL_FAILURE_EXIT == 3
+    assert code == PARTIAL_FAILURE == 3
     assert summary["partial"] is True and summary["held_back"] == ["telegram"]
     assert summary["worker"]["sent"] == 1 and len(statuses(mastodon)) == 1
     async with TelegramSandbox(port=unused_tcp_port):  # back, but the channel does not exist: 400, given up

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.deeplinks import MAX_PAYLOAD, followed_tag_key
+from bot.domain.tags import tag_key
 from bot.format import Article, Profile, render_telegram
 from bot.format.telegram import MAX_FOLLOW_BUTTONS, MAX_FOLLOW_ROW_CHARACTERS, follow_row
-from bot.store.tags import tag_key
 
 THERABOT = Article(
     title="#Therabot : un #chatbot #IA qui améliore la #dépression, l’#anxiété…",
