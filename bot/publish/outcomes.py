@@ -6,8 +6,10 @@ Recording each notification in its own transaction costs more than sending it. A
 written when it holds ``size`` outcomes or its oldest outcome is ``delay`` seconds old, and at
 the end of every pass. The bound (docs/reliability.md): a kill loses at most the batch not yet
 written; those rows are still ``sending``, recovery retries them, and each of those readers
-gets that notification once more — never twice from one kill, as a reader has one row per post
-and one lane. A retried row whose earlier outcome is unknown is recorded at once (``urgent``).
+gets that notification once more — never twice from one kill: a reader's lane sends its next
+notification only once the outcome of the previous one is written (``settled``), so a batch
+holds at most one row per reader. A retried row whose earlier outcome is unknown is recorded
+at once (``urgent``).
 
 Publications (``GroupCommit``): each lane waits until its outcome is committed before it sends
 the next message — the promise stays "at most the message in flight per channel" — but the
@@ -49,6 +51,8 @@ class DeliveryOutcomes:
         self._writes = writes or contextlib.nullcontext()  # the worker's SQLite write queue
         self._clock, self._sleep = clock, sleep
         self._pending: list[dict[str, Any]] = []
+        self._batch: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # done once written
+        self._lanes: dict[str, asyncio.Future[None]] = {}  # lane → the batch holding its unwritten outcome
         self._flushing = asyncio.Lock()
         self._oldest = 0.0
         self._timer: asyncio.Task[None] | None = None
@@ -59,8 +63,15 @@ class DeliveryOutcomes:
     def pending(self) -> int:
         return len(self._pending)
 
-    async def add(self, row_id: int, remote_id: str, *, urgent: bool = False) -> None:
+    async def settled(self, lane: str) -> None:
+        """Return once ``lane``'s last outcome is written (or its write failed): call before the lane's next send."""
+        batch = self._lanes.get(lane)
+        if batch is not None:
+            await asyncio.shield(batch)
+
+    async def add(self, row_id: int, remote_id: str, *, lane: str, urgent: bool = False) -> None:
         self._pending.append({"row_id": row_id, "sent_remote_id": remote_id})
+        self._lanes[lane] = self._batch
         if len(self._pending) == 1:
             self._oldest = self._clock()
             self._timer = asyncio.create_task(self._flush_later())
@@ -73,11 +84,17 @@ class DeliveryOutcomes:
             timer.cancel()  # still asleep: a timer that is writing has already cleared itself
         async with self._flushing:  # one write at a time: close() returns once every batch is in
             batch, self._pending = self._pending, []
-            if batch:
-                async with self._writes, self._engine.begin() as connection:
-                    await outbox.complete_many(connection, batch, now=self._now, kind=DELIVERIES)
-                self.recorded += len(batch)
-                self.flushes += 1
+            written, self._batch = self._batch, asyncio.get_running_loop().create_future()
+            try:
+                if batch:
+                    async with self._writes, self._engine.begin() as connection:
+                        await outbox.complete_many(connection, batch, now=self._now, kind=DELIVERIES)
+                    self.recorded += len(batch)
+                    self.flushes += 1
+            finally:  # written, or failed (rows stay `sending`): the lanes waiting on it go on
+                written.set_result(None)
+                for lane in [lane for lane, held in self._lanes.items() if held is written]:
+                    del self._lanes[lane]
 
     async def close(self) -> None:
         """Write what is left (end of pass, or shutdown: the answers are in, they must not be lost)."""

@@ -16,10 +16,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
 from bot.format.model import TelegramRender
-from bot.publish.telegram_lean import LeanTelegramSender, SentMessage
+from bot.publish.telegram_lean import LeanTelegramSender, SentMessage, follow_markup
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -106,16 +106,9 @@ class TelegramPublisher:
 
     # --- pieces
     def follow_keyboard(self, render: TelegramRender) -> InlineKeyboardMarkup | None:
-        """The render's follow buttons as one row of deep links to this bot (or its callback buttons)."""
-        if render.callback_buttons:
-            return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
-                                          for label, data in render.callback_buttons]])
-        if not render.follow_buttons:
-            return None
-        return InlineKeyboardMarkup([[
-            InlineKeyboardButton(button.label, url=f"https://t.me/{self.bot_username}?start={button.payload}")
-            for button in render.follow_buttons
-        ]])
+        """The render's buttons as the lean sender sends them (``follow_markup``), as PTB's type."""
+        markup = follow_markup(render, self.bot_username)
+        return None if markup is None else InlineKeyboardMarkup.de_json(markup, None)
 
 
 def _preview(render: TelegramRender) -> LinkPreviewOptions | None:

@@ -36,7 +36,10 @@ class SentMessage:
 
 
 def follow_markup(render: TelegramRender, bot_username: str) -> dict[str, Any] | None:
-    """The render's follow buttons as one row of deep links (the Bot API's InlineKeyboardMarkup)."""
+    """The render's buttons as one row (the Bot API's InlineKeyboardMarkup): its callback buttons
+    (a reader notification's "unfollow"), else its follow buttons as deep links to this bot."""
+    if render.callback_buttons:
+        return {"inline_keyboard": [[{"text": label, "callback_data": data} for label, data in render.callback_buttons]]}
     if not render.follow_buttons:
         return None
     row = [{"text": b.label, "url": f"https://t.me/{bot_username}?start={b.payload}"} for b in render.follow_buttons]

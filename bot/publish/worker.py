@@ -189,6 +189,8 @@ class _Pass:
         assert self.deliveries is not None
         job = DeliveryJob.of(delivery)
         self.started.add(job.delivery_id)
+        if self.outcomes is not None:  # this reader's previous outcome written first: ≤ 1 repeat per kill
+            await self.outcomes.settled(_reader(delivery))
         timed = _Send("telegram", READERS, time.monotonic(), delivery.subscriber_id)
         try:
             render = self.deliveries.render(delivery)  # the fan-out's renderer reads the reader's follows: async
@@ -199,7 +201,8 @@ class _Pass:
             self._error(ItemError(job.delivery_id, f"reader {job.chat_id}", "notify", str(error), retrying,
                                   DELIVERIES.name))
             return
-        await asyncio.shield(self.record_sent(DELIVERIES, job.delivery_id, sent, timed, urgent=job.tried_before))
+        await asyncio.shield(self.record_sent(DELIVERIES, job.delivery_id, sent, timed, urgent=job.tried_before,
+                                              lane=_reader(delivery)))
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -219,7 +222,7 @@ class _Pass:
             await self.sent.add({"row_id": row_id, "sent_remote_id": str(sent.remote_id),
                                  "sent_remote_url": values.get("remote_url"), "version": values["sent_version"]})
         elif self.outcomes is not None:
-            await self.outcomes.add(row_id, str(sent.remote_id), urgent=urgent)
+            await self.outcomes.add(row_id, str(sent.remote_id), lane=values["lane"], urgent=urgent)
         else:
             async with self.writes, self._transaction() as connection:
                 await outbox.complete(connection, row_id, remote_id=str(sent.remote_id), now=self.now, kind=kind)

@@ -95,10 +95,10 @@ async def claimed_rows(sessions, count: int) -> list[Delivery]:
 async def test_a_batch_is_written_when_full(sessions, engine) -> None:
     rows = await claimed_rows(sessions, 3)
     outcomes = DeliveryOutcomes(engine, NOW, OutcomeBatching(size=3, delay=60), clock=Clock(), sleep=Timer())
-    await outcomes.add(rows[0].id, "11")
-    await outcomes.add(rows[1].id, "12")
+    await outcomes.add(rows[0].id, "11", lane="reader 0")
+    await outcomes.add(rows[1].id, "12", lane="reader 1")
     assert await states(sessions) == [DeliveryState.SENDING] * 3 and outcomes.pending == 2
-    await outcomes.add(rows[2].id, "13")
+    await outcomes.add(rows[2].id, "13", lane="reader 2")
     assert await states(sessions) == [DeliveryState.SENT] * 3
     assert (outcomes.pending, outcomes.flushes, outcomes.recorded) == (0, 1, 3)
 
@@ -107,12 +107,12 @@ async def test_a_batch_is_written_when_its_oldest_outcome_is_old_enough(sessions
     rows = await claimed_rows(sessions, 3)
     clock, timer = Clock(), Timer()
     outcomes = DeliveryOutcomes(engine, NOW, OutcomeBatching(size=50, delay=0.1), clock=clock, sleep=timer)
-    await outcomes.add(rows[0].id, "11")
+    await outcomes.add(rows[0].id, "11", lane="reader 0")
     clock.now = 0.099
-    await outcomes.add(rows[1].id, "12")
+    await outcomes.add(rows[1].id, "12", lane="reader 1")
     assert outcomes.pending == 2
     clock.now = 0.1  # an outcome arriving once the batch is due writes it
-    await outcomes.add(rows[2].id, "13")
+    await outcomes.add(rows[2].id, "13", lane="reader 2")
     assert outcomes.pending == 0 and await states(sessions) == [DeliveryState.SENT] * 3
 
 
@@ -120,7 +120,7 @@ async def test_the_timer_writes_a_batch_nobody_adds_to(sessions, engine) -> None
     [row] = await claimed_rows(sessions, 1)
     timer = Timer()
     outcomes = DeliveryOutcomes(engine, NOW, OutcomeBatching(size=50, delay=0.1), clock=Clock(), sleep=timer)
-    await outcomes.add(row.id, "11")
+    await outcomes.add(row.id, "11", lane="reader 0")
     assert await states(sessions) == [DeliveryState.SENDING]
     timer.fired.set()
     for _ in range(1000):  # the timer's write awaits the database: yield until it is done
@@ -128,6 +128,22 @@ async def test_the_timer_writes_a_batch_nobody_adds_to(sessions, engine) -> None
             break
         await asyncio.sleep(0.01)
     assert await states(sessions) == [DeliveryState.SENT]
+
+
+async def test_a_reader_sends_again_only_once_its_last_outcome_is_written(sessions, engine) -> None:
+    rows = await claimed_rows(sessions, 2)
+    timer = Timer()
+    outcomes = DeliveryOutcomes(engine, NOW, OutcomeBatching(size=50, delay=0.1), clock=Clock(), sleep=timer)
+    await outcomes.add(rows[0].id, "11", lane="reader 1")
+    await asyncio.wait_for(outcomes.settled("reader 2"), 5)  # nothing unwritten for another reader: no wait
+    waiting = asyncio.create_task(outcomes.settled("reader 1"))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # its outcome is still in the buffer: a kill now would repeat it
+    timer.fired.set()
+    await asyncio.wait_for(waiting, 5)
+    assert await states(sessions) == [DeliveryState.SENT, DeliveryState.SENDING]
+    await outcomes.add(rows[1].id, "12", lane="reader 1")  # the next one goes in a new batch
+    assert outcomes.pending == 1 and outcomes.flushes == 1
 
 
 async def test_a_crash_before_the_write_repeats_the_batch_once_per_reader(sessions, engine, sandbox, lean) -> None:
@@ -138,7 +154,7 @@ async def test_a_crash_before_the_write_repeats_the_batch_once_per_reader(sessio
     outcomes = DeliveryOutcomes(engine, NOW, OutcomeBatching(size=50, delay=60), clock=Clock(), sleep=Timer())
     for row in rows:
         sent = await target.send(DeliveryJob.of(row), notification(row), NOW)
-        await outcomes.add(row.id, sent.remote_id)
+        await outcomes.add(row.id, sent.remote_id, lane=f"reader {row.subscriber_id}")
     assert outcomes.pending == 4  # never written: the process dies here
     assert Counter(await states(sessions)) == {DeliveryState.SENDING: 4, DeliveryState.PENDING: 2}
 
