@@ -17,20 +17,30 @@ build them in the composition root once the loop runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import hashlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 SAFETY_MARGIN = 0.02  # 2 % slower than the published figure: clocks and windows differ a little
-# A request can reach the platform this much later than one sent after it (event loop, GC,
-# loopback or network): with 50 sends in flight, 20 ms was not enough for 30/s (12 × 429 in
-# 1200 messages, bench/publish_limits.py). Seconds, whatever the period.
+# A call whose answer nobody reports (``Pacer.acquire``) is taken to reach the platform within
+# this many seconds of leaving: with 50 sends in flight, 20 ms was not enough for 30/s (12 × 429
+# in 1200 messages, bench/publish_limits.py). Seconds, whatever the period.
 ARRIVAL_JITTER = 0.04
+# A call whose answer is reported (``Pacer.calling``) reached the platform before its answer
+# left it: its answer less the fastest round trip seen, plus this slack for the two legs of
+# that fastest round trip not being each the fastest (issue 12 item 3).
+ANSWER_SLACK = 0.005
+# A call still unanswered this long after it left is taken to have reached the platform by
+# then: one hung request must not hold every later call for its whole timeout.
+ANSWER_BOUND = 1.0
 # A call may follow the previous one after this share of the interval, not less: enough to
 # make up a late wake-up's small delay, never a burst after the process was descheduled.
 CATCH_UP = 0.1
+# While the call a waiter depends on is in flight, the waiter looks again this often (seconds).
+IN_FLIGHT_POLL = 0.005
 
 Clock = Callable[[], float]  # seconds, monotonic
 Sleep = Callable[[float], Awaitable[None]]
@@ -54,6 +64,15 @@ class Rate:
         return Rate(max(1, round(self.count * fraction)), self.period)
 
 
+@dataclass(slots=True)
+class Call:
+    """One call let through: when it left, and when its answer came (None while in flight)."""
+
+    went: float
+    answered: float | None = None
+    reported: bool = True  # False: nobody will say when it was answered (``Pacer.acquire``)
+
+
 class Pacer:
     """One call every ``period / count · (1 + margin)`` seconds, and never ``count + 1`` in a ``period``.
 
@@ -63,42 +82,103 @@ class Pacer:
     with a busy worker, bench/publish_limits.py). But the grid alone lets a process that was
     descheduled for a while catch up in a burst: every booked instant has passed when it
     resumes. So the times calls *actually* went rule too: a call waits until the previous one
-    is ``interval · (1 − CATCH_UP)`` old, and call ``count + 1`` until call 1 is
-    ``period + jitter`` old, so the platform's window holds even when calls arrive there up to
-    ``jitter`` seconds out of step. ``hold`` stops the pacer for a while (a 429 named it).
-    A caller cancelled while it waits leaves its instant unused: a gap, never a burst.
+    is ``interval · (1 − CATCH_UP)`` old.
+
+    The platform counts calls when they *arrive*, and a call can arrive late: the first one
+    opens the connection, a descheduled process writes it late, a busy server reads it late.
+    So call ``count + 1`` waits until call 1 is surely in the platform's past: ``period`` after
+    the latest instant call 1 can have arrived — its answer less the fastest round trip seen
+    (``calling`` reports answers), or ``jitter`` after it left when nobody reports its answer
+    (``acquire``). A call still in flight holds that wait, up to ``ANSWER_BOUND``.
+    ``hold`` stops the pacer for a while (a 429 named it). A caller cancelled while it waits
+    leaves its instant unused: a gap, never a burst.
     """
 
     def __init__(self, rate: Rate, margin: float = SAFETY_MARGIN, jitter: float = ARRIVAL_JITTER, *,
-                 clock: Clock = loop_time, sleep: Sleep = asyncio.sleep) -> None:
-        self.rate, self.jitter = rate, jitter
+                 clock: Clock = loop_time, sleep: Sleep = asyncio.sleep, slack: float = ANSWER_SLACK,
+                 bound: float = ANSWER_BOUND) -> None:
+        self.rate, self.jitter, self.slack, self.bound = rate, jitter, slack, bound
         self.interval = rate.period / rate.count * (1 + margin)
         self._clock, self._sleep = clock, sleep
         self._next = float("-inf")  # the next free instant on the grid
-        self._went: deque[float] = deque(maxlen=rate.count)  # times of the last `count` calls
+        self._went: deque[Call] = deque()  # the last `count` calls, oldest first
+        self._spilled = float("-inf")  # the latest arrival among calls older than those
+        self._fastest = float("inf")  # the fastest round trip reported
         self._resume_at = float("-inf")  # nothing goes before this (a 429 named this pacer)
         self._waiting = 0
 
-    def _earliest(self, slot: float) -> float:
+    def arrived_by(self, call: Call) -> float | None:
+        """The latest instant ``call`` can have reached the platform; None while that is unknown."""
+        if not call.reported:
+            return call.went + self.jitter
+        if call.answered is None:
+            return None if self._clock() < call.went + self.bound else call.went + self.bound + self.slack
+        answer = min(call.answered, call.went + self.bound)
+        fastest = self._fastest if self._fastest != float("inf") else 0.0
+        return max(call.went, answer - fastest) + self.slack
+
+    def _window_opens(self) -> float | None:
+        """When call ``count + 1`` may go: a period after the oldest counted call surely arrived."""
+        arrived = self.arrived_by(self._went[0])
+        return None if arrived is None else max(arrived, self._spilled) + self.rate.period
+
+    def _earliest(self, slot: float) -> float | None:
+        """The earliest instant a call booked at ``slot`` may go; None while a call in flight decides."""
         earliest = max(slot, self._resume_at)
         if self._went:
-            earliest = max(earliest, self._went[-1] + self.interval * (1 - CATCH_UP))
+            earliest = max(earliest, self._went[-1].went + self.interval * (1 - CATCH_UP))
             if len(self._went) == self.rate.count:
-                earliest = max(earliest, self._went[0] + self.rate.period + self.jitter)
+                opens = self._window_opens()
+                if opens is None:
+                    return None
+                earliest = max(earliest, opens)
         return earliest
 
-    async def acquire(self) -> None:
+    async def _book(self, reported: bool) -> Call:
         now = self._clock()
         slot = max(self._next, now)
         self._next = slot + self.interval
         self._waiting += 1
         try:
-            while (wait := self._earliest(slot) - now) > 0:
+            while True:
+                earliest = self._earliest(slot)
+                wait = IN_FLIGHT_POLL if earliest is None else earliest - now
+                if wait <= 0:
+                    break
                 await self._sleep(wait)
                 now = self._clock()
         finally:
             self._waiting -= 1
-        self._went.append(now)
+        return self._went_now(Call(now, reported=reported))
+
+    def _went_now(self, call: Call) -> Call:
+        if len(self._went) == self.rate.count:
+            oldest = self._went.popleft()  # surely arrived: the window rule waited for it
+            self._spilled = max(self._spilled, self.arrived_by(oldest) or oldest.went + self.bound)
+        self._went.append(call)
+        return call
+
+    async def acquire(self) -> None:
+        """Wait for this call's turn; the call is taken to arrive within ``jitter`` of now."""
+        await self._book(reported=False)
+
+    async def reserve(self) -> Call:
+        """Wait for this call's turn; the caller must report ``answered(call)`` when the answer came."""
+        return await self._book(reported=True)
+
+    @contextlib.asynccontextmanager
+    async def calling(self) -> AsyncIterator[Call]:
+        """Wait for this call's turn, then make the call in the block: its answer is timed on exit."""
+        call = await self.reserve()
+        try:
+            yield call
+        finally:
+            self.answered(call)
+
+    def answered(self, call: Call) -> None:
+        """The platform answered ``call`` now (or gave up on it: it may still have arrived)."""
+        call.answered = self._clock()
+        self._fastest = min(self._fastest, call.answered - call.went)
 
     def hold(self, seconds: float) -> None:
         """Let nothing through for ``seconds`` (the platform answered 429 with this retry_after)."""
@@ -109,8 +189,10 @@ class Pacer:
 
     def idle(self, now: float) -> bool:
         """True when a fresh pacer would behave the same: nobody waits, nothing recent counts."""
-        recent = bool(self._went) and self._went[-1] + self.rate.period + self.jitter > now
-        return not self._waiting and self._next <= now and not recent and not self.held(now)
+        if self._waiting or self._next > now or self.held(now):
+            return False
+        arrivals = [self.arrived_by(call) for call in self._went]
+        return all(arrived is not None and arrived + self.rate.period <= now for arrived in arrivals)
 
 
 TELEGRAM_PER_GROUP = Rate(20, 60)
@@ -188,12 +270,31 @@ class TelegramLimits:
         for key in [key for key, pacer in self._chats.items() if pacer.idle(now)]:
             del self._chats[key]
 
-    async def acquire(self, chat: str | int, traffic: Traffic = Traffic.PUBLICATION) -> None:
+    def _pacers(self, chat: str | int, traffic: Traffic) -> list[Pacer]:
         # The per-chat wait comes first so a busy chat never holds an overall slot it cannot use.
-        await self._chat_limiter(chat).acquire()
-        if traffic is Traffic.DELIVERY:
-            await self._deliveries.acquire()
-        await self._overall.acquire()
+        budget = [self._deliveries] if traffic is Traffic.DELIVERY else []
+        return [self._chat_limiter(chat), *budget, self._overall]
+
+    async def acquire(self, chat: str | int, traffic: Traffic = Traffic.PUBLICATION) -> None:
+        """Wait for a message's turn when its answer will not be reported (see ``sending``)."""
+        for pacer in self._pacers(chat, traffic):
+            await pacer.acquire()
+
+    @contextlib.asynccontextmanager
+    async def sending(self, chat: str | int, traffic: Traffic = Traffic.PUBLICATION) -> AsyncIterator[None]:
+        """Wait for a message's turn, then send it in the block: the limits learn when it was answered,
+        so a message that reached Telegram late (a stalled process, a new connection) still counts."""
+        calls = []
+        try:
+            for pacer in self._pacers(chat, traffic):
+                calls.append((pacer, await pacer.reserve()))
+            departed = self._clock()
+            for _, call in calls:  # the chat's turn came before the overall one: time from departure
+                call.went = departed
+            yield
+        finally:
+            for pacer, call in calls:
+                pacer.answered(call)
 
     def flooded(self, chat: str | int, seconds: float) -> None:
         """Telegram answered 429 in ``chat``: hold that chat; a second chat held too means a global flood.

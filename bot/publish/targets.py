@@ -113,11 +113,13 @@ def expect(render: Render, kind: type[R]) -> R:
 
 async def paced(limits: TelegramLimits | None, chat: str | int, traffic: Traffic,
                 call: Callable[[], Awaitable[T]]) -> T:
-    """Wait for the limits, call; a 429 anyway pauses what it names for its retry_after."""
-    if limits is not None:
-        await limits.acquire(chat, traffic)
+    """Wait for the limits, call (timed: the limits count it from its answer); a 429 anyway
+    pauses what it names for its retry_after."""
     try:
-        return await call()
+        if limits is None:
+            return await call()
+        async with limits.sending(chat, traffic):
+            return await call()
     except RetryAfter as exc:  # PTB's path (edits, deletes)
         if limits is not None:
             limits.flooded(chat, retry_after_seconds(exc))
