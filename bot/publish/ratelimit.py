@@ -34,13 +34,14 @@ ARRIVAL_JITTER = 0.04
 # that fastest round trip not being each the fastest (issue 12 item 3).
 ANSWER_SLACK = 0.005
 # A call still unanswered this long after it left is taken to have reached the platform by
-# then: one hung request must not hold every later call for its whole timeout.
-ANSWER_BOUND = 1.0
-# A call may follow the previous one after this share of the interval, not less: enough to
-# make up a late wake-up's small delay, never a burst after the process was descheduled.
-CATCH_UP = 0.1
-# While the call a waiter depends on is in flight, the waiter looks again this often (seconds).
-IN_FLIGHT_POLL = 0.005
+# then: one hung request must not hold every later call for its whole timeout. The cost: a
+# process stopped for longer than this while a send was in flight may draw one 429.
+ANSWER_BOUND = 5.0
+# A call may follow the previous one after this share of the interval, not less: a process
+# that lost time (descheduled, late wake-ups) makes it up at twice the pace at most, within
+# the window rule, never in a burst. At 0.1 the late wake-ups of a CPU-starved process ate the
+# whole catch-up and every stall was lost for good (0.75–0.91 of the limit with a busy loop).
+CATCH_UP = 0.5
 
 Clock = Callable[[], float]  # seconds, monotonic
 Sleep = Callable[[float], Awaitable[None]]
@@ -142,7 +143,7 @@ class Pacer:
         try:
             while True:
                 earliest = self._earliest(slot)
-                wait = IN_FLIGHT_POLL if earliest is None else earliest - now
+                wait = self.interval if earliest is None else earliest - now  # in flight: look again
                 if wait <= 0:
                     break
                 await self._sleep(wait)
