@@ -97,7 +97,7 @@ async def run(scenario: Scenario, seconds: float, database: str | None, folder: 
                                    database_url=url, rate_limits=True)
         async with common.queued_app(settings, scenario.posts(seconds)) as (app, queued):
             original = runtime.TelegramLimits
-            runtime.TelegramLimits = partial(TelegramLimits, per_group=scenario.per_group)  # type: ignore[misc]
+            runtime.TelegramLimits = partial(TelegramLimits, per_group=scenario.per_group)  # type: ignore[misc, assignment]
             try:
                 await common.run_worker_until_sent(app, queued, "bench-limits")
             finally:

@@ -6,6 +6,8 @@ time scaled so calls are INTERVAL apart at the limit (a 60 s window for 20 calls
   achieved ÷ configured  — long-run rate over the published limit (target ≥ 0.95)
   429s                   — calls a strict sliding-window platform would refuse (target 0)
 Baseline, same run: PTB's AIORateLimiter shape, ``AsyncLimiter(count, period)`` (bursty).
+Telegram's pacers are driven as Relais sends to Telegram (``Pacer.calling``: each answer timed,
+here at once); Mastodon's as its publisher does (``Pacer.acquire``: arrival within the jitter).
 
     PYTHONPATH=. /work/main/.venv/bin/python bench/publish_ratelimit.py
 """
@@ -18,6 +20,7 @@ from collections import deque
 from aiolimiter import AsyncLimiter
 
 from bot.publish.ratelimit import (
+    ANSWER_SLACK,
     ARRIVAL_JITTER,
     MASTODON_PER_TOKEN,
     TELEGRAM_OVERALL,
@@ -45,22 +48,27 @@ def refused(stamps: list[float], count: int, period: float) -> int:
     return refusals
 
 
-async def drive(limiter: AsyncLimiter | Pacer, duration: float) -> list[float]:
+async def drive(limiter: AsyncLimiter | Pacer, duration: float, *, answered: bool = False) -> list[float]:
     loop = asyncio.get_running_loop()
     end = loop.time() + duration
     stamps = []
     while loop.time() < end:
+        if answered and isinstance(limiter, Pacer):
+            async with limiter.calling():
+                stamps.append(loop.time())
+            continue
         await limiter.acquire()
         stamps.append(loop.time())
     return stamps
 
 
-async def measure(name: str, rate: Rate) -> tuple[str, float, int, float, int]:
+async def measure(name: str, rate: Rate, *, answered: bool = False) -> tuple[str, float, int, float, int]:
     scaled = Rate(rate.count, rate.count * INTERVAL)
-    # the jitter allowance (seconds) is scaled with time too, or it would dwarf a 0.1 s period
-    pacer = Pacer(scaled, jitter=ARRIVAL_JITTER * scaled.period / rate.period)
+    # the allowances (seconds) are scaled with time too, or they would dwarf a 0.1 s period
+    scale = scaled.period / rate.period
+    pacer = Pacer(scaled, jitter=ARRIVAL_JITTER * scale, slack=ANSWER_SLACK * scale)
     ours, baseline = await asyncio.gather(
-        drive(pacer, WINDOWS * scaled.period),
+        drive(pacer, WINDOWS * scaled.period, answered=answered),
         drive(AsyncLimiter(scaled.count, scaled.period), WINDOWS * scaled.period),
     )
     configured = scaled.count / scaled.period
@@ -74,9 +82,9 @@ async def measure(name: str, rate: Rate) -> tuple[str, float, int, float, int]:
 
 async def main() -> None:
     rows = await asyncio.gather(
-        measure("telegram per group/channel 20/min", TELEGRAM_PER_GROUP),
-        measure("telegram per private chat 1/s", TELEGRAM_PER_PRIVATE_CHAT),
-        measure("telegram overall 30/s", TELEGRAM_OVERALL),
+        measure("telegram per group/channel 20/min", TELEGRAM_PER_GROUP, answered=True),
+        measure("telegram per private chat 1/s", TELEGRAM_PER_PRIVATE_CHAT, answered=True),
+        measure("telegram overall 30/s", TELEGRAM_OVERALL, answered=True),
         measure("mastodon per token 300/5min", MASTODON_PER_TOKEN),
     )
     print(f"{'limit':38} {'ours rate÷limit':>16} {'ours 429':>9} {'bursty rate÷limit':>18} {'bursty 429':>11}")
