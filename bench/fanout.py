@@ -41,6 +41,7 @@ from publish_sandbox import (
     relais_settings,
     sandbox_process,
 )
+from report import at_least, at_most, emit
 from sqlalchemy import func, insert, literal, select
 
 from bot.app import open_app
@@ -122,6 +123,14 @@ def main(args: argparse.Namespace) -> None:
         rate = result["rows"] / result["wall"]
         print(f"{followers:9d} {rate:8.0f} {rate / args.limit:8.2f} {rate / share:8.2f} {stats['rejected_429']:5d} "
               f"{duplicates:6d} {missed:7d} {1000 * result['cpu'] / result['rows']:13.2f} {result['peak_mb']:12.0f}")
+        params = {"database": (args.database or "sqlite").split("://")[0], "followers": followers, "limit": args.limit}
+        emit(f"fanout.{followers}.rate", f"fan-out to {followers:,} followers: notifications/s ÷ limit", rate, "notif/s",
+             baseline=args.limit, baseline_label="the emulator's limit", target=at_least(0.95, on="ratio"), **params)
+        emit(f"fanout.{followers}.correct", f"fan-out to {followers:,} followers: 429, duplicates, readers missed",
+             f"{stats['rejected_429']} / {duplicates} / {missed}",
+             passed=stats["rejected_429"] == duplicates == missed == 0, **params)
+        emit(f"fanout.{followers}.rss", f"fan-out to {followers:,} followers: peak RSS", result["peak_mb"], "MB",
+             target=at_most(200), **params)
 
 
 def arguments() -> argparse.Namespace:
