@@ -83,7 +83,7 @@ class Result:
     def line(self) -> str:
         target = None if self.target is None else {
             "op": self.target.op, "bound": self.target.bound, "on": self.target.on,
-            "text": self.target.describe(self.unit)}
+            "text": self.target.text, "shown": self.target.describe(self.unit)}
         data = {"figure": self.figure, "label": self.label, "value": self.value, "unit": self.unit,
                 "baseline_label": self.baseline_label, "baseline": self.baseline, "ratio": self.ratio,
                 "target": target, "passed": self.passed, "met": self.met, "params": self.params}
