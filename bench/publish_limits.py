@@ -137,7 +137,7 @@ async def main(args: argparse.Namespace) -> None:
              baseline=r.limiter_rate / r.scenario.limit, baseline_label="the limiter alone",
              target=at_least(0.90 if key == "overall" else 0.95), **params)
         emit(f"limits.{key}.429", f"limits on, {r.scenario.name}: 429 answers per minute", r.rejected_429 * 60 / r.seconds,
-             "/min", target=at_most(1), **params)
+             "per min", target=at_most(1), **params)
 
 
 def options(parser: argparse.ArgumentParser) -> None:

@@ -138,6 +138,9 @@ async def load(engine: AsyncEngine, posts: list[tuple[dict[str, Any], list[str]]
                  for row, tags in batch for i, t in enumerate(tags)]
         async with engine.begin() as conn:
             if sqlite:
+                # The driver opens its transaction at the first DML statement only, and the pragma
+                # holds only inside one (a PRAGMA first ran alone and was reset at once).
+                await conn.exec_driver_sql("DELETE FROM post_tags WHERE 0")
                 await conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
                 await conn.execute(insert(PostTag), links)
             await conn.execute(insert(Post), [row for row, _ in batch])
