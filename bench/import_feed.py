@@ -101,7 +101,7 @@ async def run(count: int) -> None:
           f"{markdown_seconds / bare_seconds:>15.2f}× parse")
     print("targets: first import ≤ 2× parse; re-import ≤ 0.5× first import")
     emit("import.first", f"first import of {count:,} entries ÷ bare feedparser.parse", first, "s",
-         baseline=bare_seconds, baseline_label="bare feedparser.parse (best of 2)",
+         baseline=bare_seconds, baseline_label="bare feedparser.parse, best of 2",
          target=at_most(1, on="ratio", text="≤ 1× (issue 12)"), entries=count)
     for figure, step in (("import.reimport", "re-import, unchanged"), ("import.reimport_force", "re-import, unchanged, --force")):
         emit(figure, f"{step} ÷ first import", timings[step][0], "s", baseline=first, baseline_label="first import",

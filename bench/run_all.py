@@ -193,7 +193,7 @@ def row(result: Result, command: str) -> str:
     database = str(result.params.get("database", ""))
     label = result.label + (" (PostgreSQL)" if database.startswith("postgres") else "")
     value = f"{number(result.value)} {result.unit}".strip()
-    baseline = "—" if result.baseline is None else f"{number(result.baseline)} ({result.baseline_label})"
+    baseline = "—" if result.baseline is None else f"{number(result.baseline)} {result.unit}: {result.baseline_label}"
     ratio = "—" if result.ratio is None else f"{number(result.ratio)}×"
     target = result.target.describe(result.unit) if result.target else ("contract" if result.passed is not None else "—")
     cells = (label, value, baseline, ratio, target, met_text(result), f"`{command}`")
