@@ -172,3 +172,29 @@ def test_the_header_says_when_the_run_was_quick() -> None:
     assert "QUICK profile" in lines[0]
     assert "`bench/run_all --quick` on 2026-11-30 04:05 UTC, 5 min in all." in lines
     assert "Load average (1 / 5 / 15 min) before: 1.00 / 2.00 / 3.00; after: 4.00 / 5.00 / 6.00." in lines
+
+
+def test_a_failing_script_is_recorded_and_the_others_still_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """End to end over two stand-in scripts (not the real benches): one reports, one crashes."""
+    (tmp_path / "good.py").write_text(
+        "import sys\nsys.path.insert(0, sys.argv[1])\nfrom report import emit, at_most\n"
+        "print('a table for people')\n"
+        "emit('good.figure', 'share next ÷ add to queue', 4.0, 'ms', baseline=2.0, baseline_label='add', target=at_most(5))\n")
+    (tmp_path / "bad.py").write_text("import sys\nprint('partial output')\nsys.exit('the database went away')\n")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(NARRATIVE.format(section=run_all.render_section([], ["OLD-HEADER"])), encoding="utf-8")
+    monkeypatch.setattr(run_all, "BENCH", tmp_path)
+    monkeypatch.setattr(run_all, "BENCHES", (run_all.Bench("good.py", (str(BENCH),)), run_all.Bench("bad.py")))
+
+    code = run_all.main(["--doc", str(doc)])
+
+    written = doc.read_text(encoding="utf-8")
+    assert code == 1
+    assert "| share next ÷ add to queue | 4.00 ms | 2.00 ms: add | 2.00× | ≤ 5 ms | yes |" in written
+    assert "- `.venv/bin/python bench/bad.py` (" in written
+    assert "  exit code 1\n  the database went away" in written
+    assert written.startswith("# Benchmarks\n\nIntro by hand.\n\n<!-- run_all:begin -->")
+    assert written.endswith("<!-- run_all:end -->\n\n## Ingest\n\nThe narrative, | tables | kept.\n")
+    assert "OLD-HEADER" not in written
+    assert "[2/2] .venv/bin/python bench/bad.py" in capsys.readouterr().out
