@@ -382,6 +382,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         print("\n".join(command_line(bench, profile, database) for bench, database in runs))
         return 0
+    write = args.write if args.write is not None else not args.only
+    if write:  # before the run, not after it: a wrong path or damaged markers must not cost 25 minutes
+        try:
+            replace_section(args.doc.read_text(encoding="utf-8"), "")
+        except (OSError, ValueError) as error:
+            raise SystemExit(f"cannot update {args.doc}: {error}") from None
     pg_version = postgres(args.database) if args.database else None
     logs = Path(tempfile.mkdtemp(prefix="relais-bench-"))
     started, clock, load_before = datetime.now(UTC), time.monotonic(), load_average()
@@ -397,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = header(profile, started, time.monotonic() - clock, (load_before, load_average()), machine(pg_version))
     section = render_section(outcomes, lines)
     print("\n" + section)
-    if args.write if args.write is not None else not args.only:
+    if write:
         args.doc.write_text(replace_section(args.doc.read_text(encoding="utf-8"), section), encoding="utf-8")
         print(f"\nwrote {args.doc}")
     failed = [outcome.command for outcome in outcomes if outcome.failed]

@@ -198,3 +198,14 @@ def test_a_failing_script_is_recorded_and_the_others_still_reported(tmp_path: Pa
     assert written.endswith("<!-- run_all:end -->\n\n## Ingest\n\nThe narrative, | tables | kept.\n")
     assert "OLD-HEADER" not in written
     assert "[2/2] .venv/bin/python bench/bad.py" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content", [None, f"# B\n{run_all.BEGIN}\n"])
+def test_a_file_it_could_not_update_stops_it_before_any_script_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   content: str | None) -> None:
+    doc = tmp_path / "benchmarks.md"
+    if content is not None:
+        doc.write_text(content, encoding="utf-8")
+    monkeypatch.setattr(run_all, "run", lambda *args: pytest.fail("a script ran"))
+    with pytest.raises(SystemExit, match="cannot update"):
+        run_all.main(["--doc", str(doc)])
