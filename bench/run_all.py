@@ -391,6 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pg_version = postgres(args.database) if args.database else None
     logs = Path(tempfile.mkdtemp(prefix="relais-bench-"))
     started, clock, load_before = datetime.now(UTC), time.monotonic(), load_average()
+    described = machine(pg_version)  # now: the commit and tree the scripts run on, whatever happens meanwhile
     print(f"run_all: {len(runs)} runs, {profile} profile; outputs in {logs}", flush=True)
     outcomes = []
     for index, (bench, database) in enumerate(runs, 1):
@@ -400,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         verdict = f"FAILED: {outcome.problem.splitlines()[0]}" if outcome.failed else "ok"
         print(f"      {verdict}, {outcome.seconds:.0f} s, {len(outcome.results)} figure(s); "
               f"{(time.monotonic() - clock) / 60:.1f} min so far", flush=True)
-    lines = header(profile, started, time.monotonic() - clock, (load_before, load_average()), machine(pg_version))
+    lines = header(profile, started, time.monotonic() - clock, (load_before, load_average()), described)
     section = render_section(outcomes, lines)
     print("\n" + section)
     if write:
