@@ -43,13 +43,13 @@ from publish_sandbox import (
 )
 from sqlalchemy import func, insert, literal, select
 
-from bot.app import open_app
+from bot.app import make_render, open_app
 from bot.publish.ratelimit import Rate, TelegramLimits
 from bot.publish.targets import DeliveryTarget
 from bot.publish.telegram import TelegramPublisher
 from bot.publish.worker import Deliveries, run_once
-from bot.runtime import render_notification
 from bot.sandbox import RateLimits
+from bot.services.delivery_render import DeliveryRenderer
 from bot.store import repository
 from bot.store.models import Delivery, DeliveryState, Subscriber
 
@@ -78,12 +78,13 @@ async def child(args: argparse.Namespace) -> dict[str, float]:
         rows = await create_rows(app, args.followers, now)
         limits = TelegramLimits(overall=Rate(args.limit, 1))
         async with TelegramPublisher.from_settings(settings) as publisher:
+            render_notification = DeliveryRenderer(app)  # what `relais run` wires
             deliveries = Deliveries(DeliveryTarget(publisher, limits), render_notification)
             started, cpu = time.perf_counter(), time.process_time()
             delivered = 0
             while delivered < rows:
                 report = await run_once(app.sessions, datetime.now(UTC), worker_id="fanout", publishers={},
-                                        render=render_notification, deliveries=deliveries)
+                                        render=make_render(settings, {}), deliveries=deliveries)
                 delivered += report.delivered
                 if not report.claimed:
                     await asyncio.sleep(0.2)  # a 429 set a retry time: wait for it

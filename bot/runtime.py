@@ -40,6 +40,7 @@ from bot.publish.targets import DeliveryTarget, MastodonTarget, Sent, Target, bu
 from bot.publish.worker import IN_FLIGHT, Deliveries, RenderPublication, WorkerReport, run_once
 from bot.schedule.scheduler import Every, JobSpec, build_scheduler, in_transaction, relais_jobs
 from bot.services import notify
+from bot.services.delivery_render import DeliveryRenderer
 from bot.settings import FeedSettings, Settings
 from bot.store.models import Post
 
@@ -249,7 +250,7 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
         await link.connect(clock())
     targets = build_targets(settings, link, telegram_limits=limits, mastodon_limits=MastodonLimits(),
                             media_fetcher=media_fetcher)
-    deliveries = Deliveries(DeliveryTarget(link, limits), notify.delivery_renderer(app), notify.blocked_hook(app)) \
+    deliveries = Deliveries(DeliveryTarget(link, limits), DeliveryRenderer(app), notify.blocked_hook(app)) \
         if link is not None else None
     tell_author = None
     if link is not None:
