@@ -51,15 +51,18 @@ from bot.publish.worker import Deliveries, run_once
 from bot.sandbox import RateLimits
 from bot.services.delivery_render import DeliveryRenderer
 from bot.store import repository
-from bot.store.models import Delivery, DeliveryState, Subscriber
+from bot.store.models import Delivery, DeliveryState, Follow, PostTag, Subscriber
 
 
 async def create_rows(app, followers: int, now: datetime) -> int:
-    """N subscribers, one post, one pending delivery per subscriber (one INSERT … SELECT)."""
+    """N subscribers following one tag of one post, one pending delivery each (INSERT … SELECT)."""
     async with app.sessions.begin() as session:
         post = await repository.add_post(session, article(1))
         await session.execute(insert(Subscriber), [
             {"telegram_user_id": FIRST_USER + n, "language": "fr", "active": True} for n in range(followers)])
+        tag_id = (await session.scalars(select(PostTag.tag_id).where(PostTag.post_id == post.id).limit(1))).one()
+        await session.execute(insert(Follow).from_select(  # every reader follows one of its tags, as a fan-out means
+            ["subscriber_id", "tag_id", "created_at"], select(Subscriber.id, literal(tag_id), literal(now))))
         await session.execute(insert(Delivery).from_select(
             ["post_id", "subscriber_id", "state", "due_at", "next_attempt_at", "attempts"],
             select(literal(post.id), Subscriber.id, literal(DeliveryState.PENDING.value), literal(now), literal(now),
