@@ -44,24 +44,26 @@ from publish_sandbox import (
 from report import at_least, at_most, emit
 from sqlalchemy import func, insert, literal, select
 
-from bot.app import open_app
+from bot.app import make_render, open_app
 from bot.publish.ratelimit import Rate, TelegramLimits
 from bot.publish.targets import DeliveryTarget
 from bot.publish.telegram import TelegramPublisher
 from bot.publish.worker import Deliveries, run_once
-from bot.runtime import make_render
 from bot.sandbox import RateLimits
-from bot.services import notify
+from bot.services.delivery_render import DeliveryRenderer
 from bot.store import repository
-from bot.store.models import Delivery, DeliveryState, Subscriber
+from bot.store.models import Delivery, DeliveryState, Follow, PostTag, Subscriber
 
 
 async def create_rows(app, followers: int, now: datetime) -> int:
-    """N subscribers, one post, one pending delivery per subscriber (one INSERT … SELECT)."""
+    """N subscribers following one tag of one post, one pending delivery each (INSERT … SELECT)."""
     async with app.sessions.begin() as session:
         post = await repository.add_post(session, article(1))
         await session.execute(insert(Subscriber), [
             {"telegram_user_id": FIRST_USER + n, "language": "fr", "active": True} for n in range(followers)])
+        tag_id = (await session.scalars(select(PostTag.tag_id).where(PostTag.post_id == post.id).limit(1))).one()
+        await session.execute(insert(Follow).from_select(  # every reader follows one of its tags, as a fan-out means
+            ["subscriber_id", "tag_id", "created_at"], select(Subscriber.id, literal(tag_id), literal(now))))
         await session.execute(insert(Delivery).from_select(
             ["post_id", "subscriber_id", "state", "due_at", "next_attempt_at", "attempts"],
             select(literal(post.id), Subscriber.id, literal(DeliveryState.PENDING.value), literal(now), literal(now),
@@ -80,7 +82,8 @@ async def child(args: argparse.Namespace) -> dict[str, float]:
         rows = await create_rows(app, args.followers, now)
         limits = TelegramLimits(overall=Rate(args.limit, 1))
         async with TelegramPublisher.from_settings(settings) as publisher:
-            deliveries = Deliveries(DeliveryTarget(publisher, limits), notify.delivery_renderer(app))
+            render_notification = DeliveryRenderer(app)  # what `relais run` wires
+            deliveries = Deliveries(DeliveryTarget(publisher, limits), render_notification)
             started, cpu = time.perf_counter(), time.process_time()
             delivered = 0
             while delivered < rows:
