@@ -163,7 +163,8 @@ def _pending_query(
 
 def _as_items(rows: Sequence[Any], walls: Sequence[time], tz: ZoneInfo) -> list[slotmath.QueueItem]:
     # pinned: scheduled at an exact time, or shared now (a time that is no slot)
-    return [slotmath.QueueItem(pid, due, pinned=status == PostStatus.SCHEDULED or not slotmath.is_slot(walls, tz, due))
+    is_slot = slotmath.slot_test(walls, tz)
+    return [slotmath.QueueItem(pid, due, pinned=status == PostStatus.SCHEDULED or not is_slot(due))
             for pid, due, status, *_ in rows]
 
 
