@@ -40,7 +40,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     update,
 )
@@ -357,20 +356,23 @@ async def _after_last_queued(
                Publication.due_at >= now)
     latest = select(Publication.due_at).where(*pending).order_by(Publication.due_at.desc()).limit(1)
     last_queued = latest.join(Post, Post.id == Publication.post_id).where(Post.status != PostStatus.SCHEDULED)
-    query = select(Channel.id, last_queued.correlate(Channel).scalar_subquery(),
-                   latest.correlate(Channel).scalar_subquery()).where(
-        bulk.in_values(_dialect(session), Channel.id, [c.id for _, c in targets]))
-    rows = cast(Sequence[tuple[int, datetime | None, datetime | None]], await _rows(session, query))
+    dialect = _dialect(session)
+    query = select(Channel.id, bulk.undecoded(last_queued.correlate(Channel).scalar_subquery()),
+                   bulk.undecoded(latest.correlate(Channel).scalar_subquery())).where(
+        bulk.in_values(dialect, Channel.id, [c.id for _, c in targets]))
+    due = bulk.decoder(dialect, Publication.__table__.c.due_at.type)  # thousands of channels, a few distinct times
+    rows = [(channel_id, due(last), due(top)) for channel_id, last, top in await _rows(session, query)]
     last_of = {channel_id: last for channel_id, last, _ in rows}
     taken: dict[int, set[datetime]] = {}
-    above = [(channel_id, last) for channel_id, last, top in rows if top != last]
+    above = [(channel_id, last or now) for channel_id, last, top in rows if top != last]
     if above:
-        after_last = or_(*(and_(Publication.channel_id == channel_id, Publication.due_at > (last or now))
-                           for channel_id, last in above))
-        pinned = select(Publication.channel_id, Publication.due_at).where(
-            Publication.state == PublicationState.PENDING, Publication.due_at >= now, after_last)
-        for channel_id, due in cast(Sequence[tuple[int, datetime]], await _rows(session, pinned)):
-            taken.setdefault(channel_id, set()).add(due)
+        lasts = bulk.rows_table(dialect, "lasts", [("channel_id", Integer()), ("due", Publication.__table__.c.due_at.type)],
+                                above)
+        pinned = select(Publication.channel_id, Publication.due_at).join(
+            lasts, and_(Publication.channel_id == lasts.c.channel_id, Publication.due_at > lasts.c.due)).where(
+            Publication.state == PublicationState.PENDING, Publication.due_at >= now)
+        for channel_id, pinned_at in cast(Sequence[tuple[int, datetime]], await _rows(session, pinned)):
+            taken.setdefault(channel_id, set()).add(pinned_at)
     dues: dict[int, datetime] = {}
     # channels alike (same slots, same last post, nothing pinned after it) share one walk
     walked: dict[tuple[tuple[time, ...], datetime | None, frozenset[datetime]], datetime] = {}
