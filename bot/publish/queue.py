@@ -65,13 +65,14 @@ MODES: tuple[str, ...] = ("queue", "next", "now", "at")
 LISTED_STATES = (PublicationState.PENDING, PublicationState.RETRY, PublicationState.SENDING)
 
 
-def new_idempotency_key(post_id: int, channel_id: int) -> str:
+def new_idempotency_key(post_id: int, channel_id: int, nonce: str | None = None) -> str:
     """Stored once on the row and reused on every retry (Mastodon's Idempotency-Key).
 
     The nonce keeps a key unique if a post is deleted and its id reused by another
-    database (ids are not globally unique).
+    database (ids are not globally unique). One enqueue shares one nonce between its
+    channels: each key still names its post and channel, so none is given twice.
     """
-    return f"relais-{post_id}-{channel_id}-{secrets.token_hex(8)}"
+    return f"relais-{post_id}-{channel_id}-{nonce or secrets.token_hex(8)}"
 
 
 # --- which channels ----------------------------------------------------------------------
@@ -129,6 +130,8 @@ async def _targets(session: AsyncSession, post: Post, settings: Settings) -> lis
     names = bulk.in_values(_dialect(session), Channel.name, [c.name for c in wanted])
     query = (select(Channel.id, Channel.name, Channel.paused).where(names, Channel.enabled.is_(True))
              .order_by(Channel.id).with_for_update())
+    # a statement of its own, before the queue is read: a PostgreSQL statement that waited for a
+    # lock still sees the queue as it was when it began, not the slot the lock holder just took
     rows = {name: Target(cid, name, paused) for cid, name, paused in await _rows(session, query)}
     return [(config, rows[config.name]) for config in wanted if config.name in rows]
 
@@ -395,23 +398,25 @@ async def _insert_publications(
     """One pending publication per channel: ONE ``INSERT … SELECT … RETURNING`` whatever their number.
 
     The (channel, due time) pairs travel as one parameter (:mod:`bot.store.bulk`) and the
-    database builds the rows, idempotency keys included: :func:`new_idempotency_key`'s
-    shape, with one nonce per call (each key stays unique: it names its post and channel).
+    database builds the rows, idempotency keys included (:func:`new_idempotency_key`,
+    spelled in SQL with the same nonce, so the keys are known here without reading them back).
     """
     if not channels:
         return []
     table = PUBLICATIONS
     new = bulk.rows_table(_dialect(session), "new", [("channel_id", Integer()), ("due", table.c.due_at.type)],
                           [(channel.id, dues[channel.id]) for channel in channels])
-    prefix, suffix = new_idempotency_key(post.id, 0).split("-0-")
-    key = literal(f"{prefix}-", String) + sql_cast(new.c.channel_id, String) + literal(f"-{suffix}", String)
+    nonce = secrets.token_hex(8)
+    key = (literal(f"relais-{post.id}-", String) + sql_cast(new.c.channel_id, String)
+           + literal(f"-{nonce}", String))  # new_idempotency_key(post.id, channel_id, nonce)
     rows = select(literal(post.id, Integer), new.c.channel_id, literal(PublicationState.PENDING, table.c.state.type),
                   new.c.due, new.c.due, key)
     inserted = await session.execute(insert(table).from_select(
         ["post_id", "channel_id", "state", "due_at", "next_attempt_at", "idempotency_key"], rows,
-    ).returning(table.c.channel_id, table.c.id, table.c.idempotency_key))
-    created = {channel_id: (pid, pkey) for channel_id, pid, pkey in cast(Sequence[tuple[int, int, str]], inserted.all())}
-    return [Queued(created[c.id][0], post.id, c.id, c.name, c.paused, dues[c.id], created[c.id][1]) for c in channels]
+    ).returning(table.c.channel_id, table.c.id))
+    ids: dict[int, int] = dict(cast(Sequence[tuple[int, int]], inserted.all()))
+    return [Queued(ids[c.id], post.id, c.id, c.name, c.paused, dues[c.id], new_idempotency_key(post.id, c.id, nonce))
+            for c in channels]
 
 
 # --- catch-up, pause, resume ----------------------------------------------------------------------
