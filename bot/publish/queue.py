@@ -591,20 +591,20 @@ async def reschedule(
     names = (await session.scalars(select(Channel.name).join(Publication.channel).where(*unsent))).all()
     await _channel_rows(session, names, lock=True)  # channels first, like enqueue and catch-up: no deadlock
     query = select(Publication).where(*unsent).order_by(Publication.channel_id).with_for_update(of=Publication)
+    publications = [p for p in (await session.scalars(query)).unique().all() if p.channel.name in configs]
+    queues = await _pending_rows(session, [p.channel_id for p in publications], now)  # one SELECT, every channel
     moved: list[SlotMove] = []
-    for publication in (await session.scalars(query)).unique().all():
-        config = configs.get(publication.channel.name)
-        if config is None:
-            continue
-        items = [i for i in await _queue_items(session, publication.channel_id, config.slots, settings.tz, since=now)
-                 if i.key != publication.id]
-        due, moves = _due_for(mode, config.slots, settings.tz, now, at, items)
-        await _apply_moves(session, moves, f"post {post.id} rescheduled ({mode}) on {config.name}")
-        old = publication.due_at or now
-        publication.due_at = publication.next_attempt_at = due
-        moved.append(SlotMove(publication.id, post.id, config.name, old, due))
-        log.info("post %s moved on channel %s from %s to %s (%s)", post.id, config.name, old.isoformat(),
-                 due.isoformat(), mode)
+    moves: dict[int, datetime] = {}
+    for publication in publications:
+        config = configs[publication.channel.name]
+        items = [i for i in _as_items(queues[publication.channel_id], config.slots, settings.tz) if i.key != publication.id]
+        due, others = _due_for(mode, config.slots, settings.tz, now, at, items)
+        moves.update(others)
+        moves[publication.id] = due
+        moved.append(SlotMove(publication.id, post.id, config.name, publication.due_at or now, due))
+        log.debug("post %s moved on channel %s from %s to %s (%s)", post.id, config.name,
+                  moved[-1].old_due_at.isoformat(), due.isoformat(), mode)
+    await _apply_moves(session, moves, f"post {post.id} rescheduled ({mode}) on {len(moved)} channel(s)")
     if moved:
         if post.status != PostStatus.PUBLISHED:
             post.status = PostStatus.SCHEDULED if mode == "at" else PostStatus.QUEUED

@@ -420,3 +420,24 @@ async def test_a_publication_held_by_the_session_sees_its_new_due_time(app: App)
         stored = dict((await session.execute(select(Publication.id, Publication.due_at)
                                              .where(Publication.post_id == first.id))).all())
         assert {p.id: p.due_at for p in held} == stored
+
+
+async def test_reschedule_on_many_channels_reads_and_writes_once(database_url: str, engine: AsyncEngine) -> None:
+    counts = {}
+    for size in (3, 30):
+        app = await _app_with(database_url, engine, _many(size, slots=["09:00", "18:00"]))
+        async with app.sessions.begin() as session:
+            await session.execute(Publication.__table__.delete())
+            posts = [await add_post(session, NewPost(source=f"moved-{size}", source_key=str(n), title="#IA"))
+                     for n in range(3)]
+            for post in posts:
+                await queue.enqueue(session, post, MAY, settings=app.settings)
+        async with app.sessions.begin() as session:
+            last = await session.get_one(Post, posts[-1].id)
+            with statements(engine) as seen:
+                moves = await queue.reschedule(session, last, MAY, settings=app.settings, mode="next")
+            assert len(moves) == size and {m.new_due_at for m in moves} == {datetime(2026, 5, 4, 7, 0, tzinfo=UTC)}
+            first = (await queue.queue_listing(session, MAY, app.settings))[0].entries
+            assert [e.post_id for e in first] == [posts[2].id, posts[0].id, posts[1].id]
+        counts[size] = len(seen)
+    assert counts[3] == counts[30] <= 7  # names, locks, publications (+ their posts' tags), queues, ONE UPDATE, post
