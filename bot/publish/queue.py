@@ -87,7 +87,7 @@ async def _channel_rows(
 ) -> dict[str, Channel]:
     if not names:
         return {}
-    query = select(Channel).where(Channel.name.in_(list(names))).order_by(Channel.id)
+    query = select(Channel).where(bulk.in_values(_dialect(session), Channel.name, list(names))).order_by(Channel.id)
     if lock:
         query = query.with_for_update()
     return {row.name: row for row in (await session.scalars(query)).all()}
@@ -193,7 +193,7 @@ async def _queue_items(
     return _as_items((await _pending_rows(session, [channel_id], since))[channel_id], walls, tz)
 
 
-async def _apply_moves(session: AsyncSession, moves: dict[int, datetime], why: str) -> None:
+async def apply_moves(session: AsyncSession, moves: dict[int, datetime], why: str) -> None:
     """Give the publications in ``moves`` their new due times: ONE ``UPDATE … FROM`` whatever their number.
 
     The (id, due) pairs travel as one parameter (:mod:`bot.store.bulk`), not as an
@@ -336,7 +336,7 @@ async def _due_times(
         items = _as_items(queues[channel.id], config.slots, tz)
         dues[channel.id], moved = _due_for(mode, config.slots, tz, now, at, items)
         moves.update(moved)
-    await _apply_moves(session, moves, f"{why} on {len(reflowed)} channel(s)")
+    await apply_moves(session, moves, f"{why} on {len(reflowed)} channel(s)")
     return dues
 
 
@@ -460,7 +460,7 @@ async def catch_up(
         old = {pid: (post_id, due) for pid, due, _, post_id, _ in queues[channel.id]}
         moved += [SlotMove(pid, old[pid][0], config.name, old[pid][1], plan[pid])
                   for pid in sorted(plan, key=lambda key: (plan[key], key))]
-    await _apply_moves(session, moves, f"catch-up on {len(active)} channel(s)")
+    await apply_moves(session, moves, f"catch-up on {len(active)} channel(s)")
     await session.flush()
     return CatchUpReport(tuple(late), tuple(moved))
 
@@ -604,7 +604,7 @@ async def reschedule(
         moved.append(SlotMove(publication.id, post.id, config.name, publication.due_at or now, due))
         log.debug("post %s moved on channel %s from %s to %s (%s)", post.id, config.name,
                   moved[-1].old_due_at.isoformat(), due.isoformat(), mode)
-    await _apply_moves(session, moves, f"post {post.id} rescheduled ({mode}) on {len(moved)} channel(s)")
+    await apply_moves(session, moves, f"post {post.id} rescheduled ({mode}) on {len(moved)} channel(s)")
     if moved:
         if post.status != PostStatus.PUBLISHED:
             post.status = PostStatus.SCHEDULED if mode == "at" else PostStatus.QUEUED
