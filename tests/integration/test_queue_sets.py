@@ -390,15 +390,22 @@ async def test_share_next_and_at_on_many_channels_run_the_same_statements_for_3_
             assert len(dues) == len(set(dues)) == (4 if channel.name in ("relais-0", "relais-1", "relais-2") else 3)
 
 
+async def _three_queued_on(size: int, database_url: str, engine: AsyncEngine) -> tuple[App, list[Post]]:
+    """``size`` channels (twice a day) and nothing else queued but three posts, on every one of them."""
+    app = await _app_with(database_url, engine, _many(size, slots=["09:00", "18:00"]))
+    async with app.sessions.begin() as session:
+        await session.execute(Publication.__table__.delete())
+        posts = [await add_post(session, NewPost(source=f"three-{size}", source_key=str(n), title="#IA"))
+                 for n in range(3)]
+        for post in posts:
+            await queue.enqueue(session, post, MAY, settings=app.settings)
+    return app, posts
+
+
 async def test_catch_up_on_many_channels_reads_and_writes_once(database_url: str, engine: AsyncEngine) -> None:
     counts = {}
     for size in (3, 30):
-        app = await _app_with(database_url, engine, _many(size, slots=["09:00", "18:00"]))
-        async with app.sessions.begin() as session:
-            await session.execute(Publication.__table__.delete())
-            for n in range(3):
-                post = await add_post(session, NewPost(source=f"late-{size}", source_key=str(n), title="#IA"))
-                await queue.enqueue(session, post, MAY, settings=app.settings)
+        app, _ = await _three_queued_on(size, database_url, engine)
         async with app.sessions.begin() as session:
             with statements(engine) as seen:
                 report = await queue.catch_up(session, MAY + timedelta(days=2), app.settings)
@@ -425,13 +432,7 @@ async def test_a_publication_held_by_the_session_sees_its_new_due_time(app: App)
 async def test_reschedule_on_many_channels_reads_and_writes_once(database_url: str, engine: AsyncEngine) -> None:
     counts = {}
     for size in (3, 30):
-        app = await _app_with(database_url, engine, _many(size, slots=["09:00", "18:00"]))
-        async with app.sessions.begin() as session:
-            await session.execute(Publication.__table__.delete())
-            posts = [await add_post(session, NewPost(source=f"moved-{size}", source_key=str(n), title="#IA"))
-                     for n in range(3)]
-            for post in posts:
-                await queue.enqueue(session, post, MAY, settings=app.settings)
+        app, posts = await _three_queued_on(size, database_url, engine)
         async with app.sessions.begin() as session:
             last = await session.get_one(Post, posts[-1].id)
             with statements(engine) as seen:
