@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, DateTime, FromClause, any_, bindparam, column, func, select, type_coerce
+from sqlalchemy import ARRAY, ColumnElement, DateTime, FromClause, String, any_, bindparam, column, func, select, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.types import NullType, TypeDecorator, TypeEngine
@@ -22,8 +22,11 @@ from sqlalchemy.types import NullType, TypeDecorator, TypeEngine
 
 def _array_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     impl = type_.impl_instance if isinstance(type_, TypeDecorator) else type_
-    # asyncpg encodes aware datetimes itself: no per-element Python conversion (UTCDateTime's) in an array
-    return ARRAY(DateTime(timezone=True)) if isinstance(impl, DateTime) else ARRAY(impl)
+    if isinstance(impl, DateTime):  # asyncpg encodes aware datetimes itself: no per-element UTCDateTime call
+        return ARRAY(DateTime(timezone=True))
+    if isinstance(impl, String):  # no length: a cast to VARCHAR(64)[] would cut a longer value and match its prefix
+        return ARRAY(String())
+    return ARRAY(impl)
 
 
 def _stored(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:

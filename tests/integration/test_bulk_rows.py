@@ -22,7 +22,7 @@ from bot.store.types import UTCDateTime
 aware = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31),
                      timezones=st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-9, minutes=-30))]))
 pairs = st.lists(st.tuples(st.integers(-(2**31), 2**31 - 1), aware), max_size=40)
-names = ["esante", "nuit", "l’IA « santé »", "quote'n\"back\\slash", "émoji 🧠", "a,b", "[1]", "NULL"]
+names = ["esante", "nuit", "l’IA « santé »", "quote'n\"back\\slash", "émoji 🧠", "a,b", "[1]", "NULL", "x" * 64]
 ONCE = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -48,7 +48,7 @@ async def test_a_due_time_from_rows_table_equals_the_same_time_bound(engine: Asy
 
 
 @ONCE
-@given(wanted=st.lists(st.sampled_from([*names, "absent", "ESANTE"]), max_size=12))
+@given(wanted=st.lists(st.sampled_from([*names, "absent", "ESANTE", "x" * 65]), max_size=12))
 async def test_in_values_matches_exactly_the_values_given(engine: AsyncEngine, wanted: list[str]) -> None:
     async with engine.begin() as conn:
         if not await conn.scalar(select(func.count()).select_from(Channel)):
