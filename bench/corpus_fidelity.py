@@ -13,6 +13,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from report import at_most, emit
+
 from bot.ingest.parse import parse_feed
 
 # "Ã©", "Ã¨", "â€™", "Â " …: UTF-8 bytes read as windows-1252.
@@ -43,6 +45,13 @@ def main() -> None:
             totals["empty_p"] += bool(EMPTY_PARAGRAPH.search(entry.body_html))
     for name, count in totals.items():
         print(f"{name:10} {count}")
+    scanned = {"files": totals["files"], "entries": totals["entries"]}
+    emit("corpus.mojibake", "corpus entries with cp1252 mojibake", totals["mojibake"], "entries", target=at_most(0),
+         **scanned)
+    emit("corpus.empty_paragraph", "corpus entries with an empty paragraph", totals["empty_p"], "entries",
+         target=at_most(0), **scanned)
+    emit("corpus.no_link", "corpus entries without an absolute link (kept, no link)", totals["no_link"], "entries",
+         **scanned)
 
 
 if __name__ == "__main__":

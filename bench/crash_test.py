@@ -56,6 +56,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
+from bench.report import emit  # noqa: E402 (after the sys.path line above)
+
 CHANNEL = "@sante_numerique"
 MASTODON_TOKEN = "alice_token"  # seeded by mastodon_mock for its account "alice"
 MASTODON_TOKEN_ENV = "RELAIS_CRASH_MASTODON_TOKEN"
@@ -624,6 +626,11 @@ def main(argv: list[str] | None = None) -> int:
     for violation in report.violations:
         print(f"VIOLATION: {violation}")
     print("RESULT", "ok" if report.ok else "FAILED")
+    tg, masto = report.telegram, report.mastodon
+    emit("crash.contract", f"crash test, {report.kills} SIGKILLs: Telegram duplicates/missing, Mastodon duplicates/missing",
+         f"{tg.duplicates}/{tg.missing}, {masto.duplicates}/{masto.missing}", passed=report.ok, database=report.database,
+         posts=args.posts, kills=report.kills, readers=args.readers, seed=seed, violations=len(report.violations),
+         seconds=round(report.seconds))
     return 0 if report.ok else 1
 
 

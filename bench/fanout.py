@@ -41,25 +41,29 @@ from publish_sandbox import (
     relais_settings,
     sandbox_process,
 )
+from report import at_least, at_most, emit
 from sqlalchemy import func, insert, literal, select
 
-from bot.app import open_app
+from bot.app import make_render, open_app
 from bot.publish.ratelimit import Rate, TelegramLimits
 from bot.publish.targets import DeliveryTarget
 from bot.publish.telegram import TelegramPublisher
 from bot.publish.worker import Deliveries, run_once
-from bot.runtime import render_notification
 from bot.sandbox import RateLimits
+from bot.services.delivery_render import DeliveryRenderer
 from bot.store import repository
-from bot.store.models import Delivery, DeliveryState, Subscriber
+from bot.store.models import Delivery, DeliveryState, Follow, PostTag, Subscriber
 
 
 async def create_rows(app, followers: int, now: datetime) -> int:
-    """N subscribers, one post, one pending delivery per subscriber (one INSERT … SELECT)."""
+    """N subscribers following one tag of one post, one pending delivery each (INSERT … SELECT)."""
     async with app.sessions.begin() as session:
         post = await repository.add_post(session, article(1))
         await session.execute(insert(Subscriber), [
             {"telegram_user_id": FIRST_USER + n, "language": "fr", "active": True} for n in range(followers)])
+        tag_id = (await session.scalars(select(PostTag.tag_id).where(PostTag.post_id == post.id).limit(1))).one()
+        await session.execute(insert(Follow).from_select(  # every reader follows one of its tags, as a fan-out means
+            ["subscriber_id", "tag_id", "created_at"], select(Subscriber.id, literal(tag_id), literal(now))))
         await session.execute(insert(Delivery).from_select(
             ["post_id", "subscriber_id", "state", "due_at", "next_attempt_at", "attempts"],
             select(literal(post.id), Subscriber.id, literal(DeliveryState.PENDING.value), literal(now), literal(now),
@@ -78,12 +82,13 @@ async def child(args: argparse.Namespace) -> dict[str, float]:
         rows = await create_rows(app, args.followers, now)
         limits = TelegramLimits(overall=Rate(args.limit, 1))
         async with TelegramPublisher.from_settings(settings) as publisher:
+            render_notification = DeliveryRenderer(app)  # what `relais run` wires
             deliveries = Deliveries(DeliveryTarget(publisher, limits), render_notification)
             started, cpu = time.perf_counter(), time.process_time()
             delivered = 0
             while delivered < rows:
                 report = await run_once(app.sessions, datetime.now(UTC), worker_id="fanout", publishers={},
-                                        render=render_notification, deliveries=deliveries)
+                                        render=make_render(settings, {}), deliveries=deliveries)
                 delivered += report.delivered
                 if not report.claimed:
                     await asyncio.sleep(0.2)  # a 429 set a retry time: wait for it
@@ -122,6 +127,14 @@ def main(args: argparse.Namespace) -> None:
         rate = result["rows"] / result["wall"]
         print(f"{followers:9d} {rate:8.0f} {rate / args.limit:8.2f} {rate / share:8.2f} {stats['rejected_429']:5d} "
               f"{duplicates:6d} {missed:7d} {1000 * result['cpu'] / result['rows']:13.2f} {result['peak_mb']:12.0f}")
+        params = {"database": (args.database or "sqlite").split("://")[0], "followers": followers, "limit": args.limit}
+        emit(f"fanout.{followers}.rate", f"fan-out to {followers:,} followers: notifications/s ÷ limit", rate, "notif/s",
+             baseline=args.limit, baseline_label="the emulator's limit", target=at_least(0.95, on="ratio"), **params)
+        emit(f"fanout.{followers}.correct", f"fan-out to {followers:,} followers: 429, duplicates, readers missed",
+             f"{stats['rejected_429']} / {duplicates} / {missed}",
+             passed=stats["rejected_429"] == duplicates == missed == 0, **params)
+        emit(f"fanout.{followers}.rss", f"fan-out to {followers:,} followers: peak RSS", result["peak_mb"], "MB",
+             target=at_most(200), **params)
 
 
 def arguments() -> argparse.Namespace:

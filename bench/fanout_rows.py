@@ -1,6 +1,6 @@
 """Creating a post's delivery rows (the fan-out) as readers grow: set-based against row by row.
 
-    python bench/fanout_rows.py [--database URL]
+    python bench/fanout_rows.py [--database URL] [--readers 1000 10000 30000]
 
 For each reader count N (every reader follows one of the post's tags, one in ten is paused),
 the script times ``notify.fan_out_due`` (one ``INSERT … SELECT … ON CONFLICT DO NOTHING``
@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
+from report import emit  # noqa: E402
 from sqlalchemy import delete, exists, insert, select, update  # noqa: E402
 
 from bot.app import App  # noqa: E402
@@ -89,7 +90,7 @@ async def readers(app: App, count: int, tag_id: int) -> None:
         await session.execute(insert(Follow), [{"subscriber_id": i, "tag_id": tag_id, "created_at": NOW} for i in ids])
 
 
-async def main(url: str) -> None:
+async def main(url: str, counts: list[int]) -> None:
     settings = load_settings(None, env={}, database_url=url, channels=CHANNELS)
     engine = db.create_engine(settings.database_url)
     await db.upgrade(engine)
@@ -103,17 +104,21 @@ async def main(url: str) -> None:
                                 idempotency_key="bench"))
     print(f"database: {engine.dialect.name}; one post, every reader follows #IA, 1 in 10 paused")
     print(f"{'readers':>8} {'row by row ms':>14} {'MiB':>6} {'set-based ms':>13} {'MiB':>6} {'speed-up':>9}")
-    for count in (1_000, 10_000, 30_000):
+    for count in counts:
         await readers(app, count, tag_id)
         base_ms, base_mib = await measured(app, lambda: row_by_row(app, post_id))
         ms, mib = await measured(app, lambda: notify.fan_out_due(app, NOW))
         print(f"{count:>8} {base_ms:>14.0f} {base_mib:>6.1f} {ms:>13.0f} {mib:>6.1f} {base_ms / ms:>8.1f}×")
+        emit(f"fanout_rows.{count}", f"delivery rows for {count:,} readers (set-based fan-out)", ms, "ms",
+             baseline=base_ms, baseline_label="row by row (ORM)", database=engine.dialect.name, readers=count,
+             peak_mib=round(mib, 1), baseline_peak_mib=round(base_mib, 1))
     await engine.dispose()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="database URL (default: temporary SQLite file)")
+    parser.add_argument("--readers", type=int, nargs="+", default=[1_000, 10_000, 30_000], help="reader counts")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(main(args.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"))
+        asyncio.run(main(args.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", args.readers))

@@ -25,6 +25,8 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from report import at_most, emit
+
 from bot.ingest.markdown import convert_all
 from bot.ingest.parse import parse_feed
 from bot.ingest.service import import_source
@@ -98,6 +100,12 @@ async def run(count: int) -> None:
     print(f"{'  of which markdownify (alone)':34} {markdown_seconds:8.2f} {count / markdown_seconds:10.0f} "
           f"{markdown_seconds / bare_seconds:>15.2f}× parse")
     print("targets: first import ≤ 2× parse; re-import ≤ 0.5× first import")
+    emit("import.first", f"first import of {count:,} entries ÷ bare feedparser.parse", first, "s",
+         baseline=bare_seconds, baseline_label="bare feedparser.parse, best of 2",
+         target=at_most(1, on="ratio", text="≤ 1× (issue 12)"), entries=count)
+    for figure, step in (("import.reimport", "re-import, unchanged"), ("import.reimport_force", "re-import, unchanged, --force")):
+        emit(figure, f"{step} ÷ first import", timings[step][0], "s", baseline=first, baseline_label="first import",
+             target=at_most(0.5, on="ratio"), entries=count)
 
 
 def main() -> None:

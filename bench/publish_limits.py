@@ -31,6 +31,7 @@ from functools import partial
 from pathlib import Path
 
 import publish_sandbox as common
+from report import at_least, at_most, emit
 
 from bot import runtime
 from bot.publish.ratelimit import TELEGRAM_OVERALL, TELEGRAM_PER_GROUP, Rate, TelegramLimits
@@ -129,6 +130,14 @@ async def main(args: argparse.Namespace) -> None:
         for name in names:
             results.append(await run(SCENARIOS[name], args.seconds, args.database, Path(folder)))
     print_table(results, (args.database or "sqlite").split("://")[0])
+    for r in results:  # issue 12 item 3: ≥ 0.90 of the limit (0.95 for one channel), ≤ 1 × 429 a minute
+        key = next(name for name, scenario in SCENARIOS.items() if scenario is r.scenario)
+        params = {"database": (args.database or "sqlite").split("://")[0], "sent": r.sent}
+        emit(f"limits.{key}.rate", f"limits on, {r.scenario.name}: rate ÷ limit", r.rate / r.scenario.limit, "× limit",
+             baseline=r.limiter_rate / r.scenario.limit, baseline_label="the limiter alone",
+             target=at_least(0.90 if key == "overall" else 0.95), **params)
+        emit(f"limits.{key}.429", f"limits on, {r.scenario.name}: 429 answers per minute", r.rejected_429 * 60 / r.seconds,
+             "per min", target=at_most(1), **params)
 
 
 def options(parser: argparse.ArgumentParser) -> None:

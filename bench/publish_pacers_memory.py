@@ -16,6 +16,8 @@ import asyncio
 import sys
 import tracemalloc
 
+from report import emit
+
 from bot.publish.ratelimit import TelegramLimits, Traffic
 
 
@@ -50,6 +52,9 @@ def main() -> None:
     print(f"{'eviction (ours)':24} {evicting[0]:>12} {evicting[1]:>11.1f}")
     print(f"{'no eviction (baseline)':24} {keeping[0]:>12} {keeping[1]:>11.1f}")
     print(f"ratio ours / baseline: pacers {evicting[0] / keeping[0]:.3f}, memory {evicting[1] / keeping[1]:.3f}")
+    emit("pacers.memory", f"per-chat pacers after notifying {readers:,} readers: traced memory", evicting[1], "MiB",
+         baseline=keeping[1], baseline_label="no eviction", readers=readers, pacers_held=evicting[0],
+         pacers_without_eviction=keeping[0])
 
 
 if __name__ == "__main__":

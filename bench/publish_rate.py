@@ -46,6 +46,7 @@ from publish_sandbox import (
     run_worker_until_sent,
     sandbox_process,
 )
+from report import at_least, at_most, emit
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -171,6 +172,18 @@ async def main(args: argparse.Namespace) -> None:
     loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
     print_table(runs, (args.database or "sqlite").split("://")[0], args.channels, loop)
     print(f"sandbox: {stats['requests'].get('sendmessage', 0)} sendMessage, {stats['rejected_429']} × 429")
+    relais_rows, ptb_rows = [run[0] for run in runs], [next(r for r in run if r.name.startswith("bare send")) for run in runs]
+    params = {"database": (args.database or "sqlite").split("://")[0], "publications": relais_rows[0].count,
+              "channels": args.channels, "runs": args.runs, "loop": loop}
+    emit("publish.rate", "`relais run`, limits off, publications/s (median)",
+         statistics.median(r.count / r.wall for r in relais_rows), "pub/s",
+         baseline=statistics.median(r.count / r.wall for r in ptb_rows), baseline_label="bare PTB send_message",
+         target=at_least(1000), **params)
+    emit("publish.cpu", "`relais run`, limits off, CPU per publication (median)",
+         statistics.median(1000 * r.cpu / r.count for r in relais_rows), "ms",
+         baseline=statistics.median(1000 * r.cpu / r.count for r in ptb_rows), baseline_label="bare PTB send_message",
+         ratio=statistics.median(r.cpu / b.cpu for r, b in zip(relais_rows, ptb_rows, strict=True)),
+         target=at_most(1), **params)
 
 
 def options(parser: argparse.ArgumentParser) -> None:

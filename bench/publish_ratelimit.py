@@ -18,6 +18,7 @@ import asyncio
 from collections import deque
 
 from aiolimiter import AsyncLimiter
+from report import at_least, at_most, emit
 
 from bot.publish.ratelimit import (
     ANSWER_SLACK,
@@ -90,6 +91,13 @@ async def main() -> None:
     print(f"{'limit':38} {'ours rate÷limit':>16} {'ours 429':>9} {'bursty rate÷limit':>18} {'bursty 429':>11}")
     for name, ours, ours_429, base, base_429 in rows:
         print(f"{name:38} {ours:16.3f} {ours_429:9d} {base:18.3f} {base_429:11d}")
+    for name, ours, ours_429, base, base_429 in rows:
+        emit(f"pacer.{name.split()[0]}.{name.split()[-1]}", f"pacer alone, {name}: rate ÷ limit", ours, "× limit",
+             baseline=base, baseline_label="aiolimiter AsyncLimiter (bursty)", target=at_least(0.95), ours_429=ours_429,
+             bursty_429=base_429)
+    emit("pacer.429", "pacer alone: calls a strict sliding window would refuse (all four limits)",
+         sum(row[2] for row in rows), "calls", baseline=sum(row[4] for row in rows),
+         baseline_label="aiolimiter AsyncLimiter (bursty)", target=at_most(0))
 
 
 if __name__ == "__main__":

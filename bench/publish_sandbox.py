@@ -141,6 +141,8 @@ def relais_settings(folder: Path, *, base_url: str, channels: int, database_url:
         'bot_username = "relais_sandbox_bot"',
         f"rate_limits = {'true' if rate_limits else 'false'}",
         *(["[schedule]", f"sweep_seconds = {sweep_seconds}"] if sweep_seconds else []),
+        "[health]",
+        "port = 0",  # as in production, health and metrics on; any free port (runs may overlap)
         "[profiles.inline]",
         'hashtag_style = "inline"',
         'utm = "utm_source=telegram&utm_medium=bench"',

@@ -16,6 +16,7 @@ import asyncio
 import tempfile
 
 from queue_common import NOW, channel_config, fill_queue, fresh_database, new_posts, open_bench, per_call_ms
+from report import at_most, emit
 
 from bot.app import App
 from bot.publish.queue import enqueue
@@ -48,6 +49,10 @@ async def main(url: str | None, folder: str, count: int) -> None:
             await app.engine.dispose()
         empty = empty or ms
         print(f"{length:>7} {ms:>11.2f} {ms / empty:>14.2f}", flush=True)
+        if length:
+            emit(f"queue.enqueue.{length}", f"add to queue at {length:,} queued, ms per enqueue", ms, "ms", baseline=empty,
+                 baseline_label="the same on an empty queue", target=at_most(2), database="postgresql" if url else "sqlite",
+                 posts=count)
 
 
 if __name__ == "__main__":

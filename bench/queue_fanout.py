@@ -17,6 +17,7 @@ import tempfile
 import time as clock
 
 from queue_common import NOW, channel_config, fresh_database, new_posts, open_bench
+from report import at_most, emit
 from sqlalchemy import insert, select
 
 from bot.app import App
@@ -58,6 +59,10 @@ async def main(url: str | None, folder: str, channels: int) -> None:
     print(f"{'what':<36} {'seconds':>8} {'× bare':>7}")
     for what, seconds in rows:
         print(f"{what:<36} {seconds:>8.3f} {seconds / rows[0][1]:>7.1f}")
+    for (what, seconds), mode in zip(rows[1:], ("queue", "now"), strict=True):
+        emit(f"queue.fanout.{mode}", f"{what} on {channels:,} channels", seconds, "s", baseline=rows[0][1],
+             baseline_label="bare INSERT of the rows", target=at_most(0.5), database="postgresql" if url else "sqlite",
+             channels=channels)
 
 
 if __name__ == "__main__":

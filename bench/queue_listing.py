@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from report import emit
 from sqlalchemy import func, insert, select
 
 from bot.app import App
@@ -83,6 +84,9 @@ async def main(url: str, queued: int) -> None:
     print(f"{'SELECT count(*) (baseline)':<34} {baseline:>9.2f} {1:>7.1f}")
     print(f"{'relais queue --limit 50':<34} {page:>9.2f} {page / baseline:>7.1f}")
     print(f"{f'relais queue --limit {queued}':<34} {whole:>9.2f} {whole / baseline:>7.1f}")
+    for figure, what, ms in (("queue.listing.page", "--limit 50", page), ("queue.listing.all", f"--limit {queued}", whole)):
+        emit(figure, f"`relais queue {what}` over {queued:,} queued", ms, "ms", baseline=baseline,
+             baseline_label="SELECT count(*)", database=engine.dialect.name, queued=queued)
     await engine.dispose()
 
 

@@ -15,6 +15,7 @@ import asyncio
 import tempfile
 
 from queue_common import NOW, channel_config, fill_queue, fresh_database, new_posts, open_bench, per_call_ms
+from report import at_most, emit
 
 from bot.app import App
 from bot.publish.queue import enqueue
@@ -45,6 +46,9 @@ async def main(url: str | None, folder: str, queued: int, count: int) -> None:
     print(f"{'mode':<22} {'ms/post':>8} {'× queue':>8}")
     print(f"{'add to queue (base)':<22} {queue_ms:>8.2f} {1:>8.2f}")
     print(f"{'share next':<22} {next_ms:>8.2f} {next_ms / queue_ms:>8.2f}")
+    emit("queue.share_next", f"share next at {queued:,} queued, ms per post", next_ms, "ms", baseline=queue_ms,
+         baseline_label="add to queue, same queue", target=at_most(5), database="postgresql" if url else "sqlite",
+         queued=queued, posts=count)
 
 
 if __name__ == "__main__":

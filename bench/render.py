@@ -24,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from report import at_most, emit
+
 from bot.format import Article, Profile, render_mastodon, render_telegram
 
 NB = "\u00a0"
@@ -97,6 +99,11 @@ def main() -> None:
     print(f"{'what':<38} {'CPU s':>8} {'per second':>11} {'× baseline':>11}")
     for name, seconds in rows:
         print(f"{name:<38} {seconds:>8.2f} {args.posts / seconds:>11.0f} {seconds / baseline:>11.2f}")
+    for figure, name in (("render.telegram", "render_telegram (600, inline)"),
+                         ("render.mastodon", "render_mastodon (500, trailing, CW)")):
+        emit(figure, f"{name.split()[0]} ÷ bare html.parser parse ({args.posts:,} posts, CPU)", best[name], "CPU s",
+             baseline=baseline, baseline_label="bare html.parser parse", target=at_most(2, on="ratio"),
+             posts=args.posts, repeat=args.repeat)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ from bench.crash_test import (  # noqa: E402 (after the sys.path line above)
     telegram_messages,
     worker_command,
 )
+from bench.report import emit  # noqa: E402
 
 FIRST_READER_ID = 700_000_000  # Telegram user ids of the readers
 THEMES = ("IA", "santé mentale", "télémédecine", "dépression", "anxiété", "sommeil", "diabète", "cancer",
@@ -557,6 +558,13 @@ def main(argv: list[str] | None = None) -> int:
     for violation in report.violations:
         print(f"VIOLATION: {violation}")
     print("RESULT", "ok" if report.ok else "FAILED")
+    telegram, mastodon, readers = report.channels[0], report.channels[1], report.notifications
+    emit("soak.contract", f"soak, {report.kills} SIGKILLs, {report.workers} worker(s): duplicates/missing "
+         "Telegram, Mastodon, notifications",
+         f"{telegram.duplicates}/{telegram.missing}, {mastodon.duplicates}/{mastodon.missing}"
+         + (f", {readers.duplicates}/{readers.missing}" if readers else ""),
+         passed=report.ok, database=report.database, posts=plan.posts, readers=plan.readers, minutes=args.minutes,
+         kills=report.kills, seed=seed, violations=len(report.violations))
     return 0 if report.ok else 1
 
 

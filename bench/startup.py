@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+from report import at_most, emit
+
 COMMANDS = {
     "python -c pass (baseline)": [sys.executable, "-c", "pass"],
     "relais --help": [sys.executable, "-m", "bot", "--help"],
@@ -57,6 +59,14 @@ def main() -> None:
         print(f"{name:28} {min(walls):9.3f} {statistics.median(walls):9.3f} {min(cpus):8.3f} "
               f"{statistics.median(cpus):8.3f} {statistics.median(walls) / base_wall:10.1f} "
               f"{statistics.median(cpus) / base_cpu:9.1f}")
+    help_runs = samples["relais --help"]
+    emit("startup.help_cpu", "`relais --help`, CPU (median)", statistics.median(c for _, c in help_runs), "s",
+         baseline=base_cpu, baseline_label="python -c pass", target=at_most(0.15), runs=runs)
+    emit("startup.help_wall", "`relais --help`, wall (median)", statistics.median(w for w, _ in help_runs), "s",
+         baseline=base_wall, baseline_label="python -c pass", target=at_most(0.3), runs=runs)
+    emit("startup.queue_help_cpu", "`relais queue --help`, CPU (median)",
+         statistics.median(c for _, c in samples["relais queue --help"]), "s", baseline=base_cpu,
+         baseline_label="python -c pass", runs=runs)
 
 
 if __name__ == "__main__":

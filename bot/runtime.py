@@ -40,6 +40,7 @@ from bot.publish.targets import DeliveryTarget, MastodonTarget, Sent, Target, bu
 from bot.publish.worker import IN_FLIGHT, Deliveries, RenderPublication, WorkerReport, run_once
 from bot.schedule.scheduler import Every, JobSpec, build_scheduler, in_transaction, relais_jobs
 from bot.services import notify
+from bot.services.delivery_render import DeliveryRenderer
 from bot.settings import FeedSettings, Settings
 from bot.store.models import Post
 
@@ -249,7 +250,7 @@ async def open_publishing(stack: AsyncExitStack, app: App, *, worker_id: str, cl
         await link.connect(clock())
     targets = build_targets(settings, link, telegram_limits=limits, mastodon_limits=MastodonLimits(),
                             media_fetcher=media_fetcher)
-    deliveries = Deliveries(DeliveryTarget(link, limits), notify.delivery_renderer(app), notify.blocked_hook(app)) \
+    deliveries = Deliveries(DeliveryTarget(link, limits), DeliveryRenderer(app), notify.blocked_hook(app)) \
         if link is not None else None
     tell_author = None
     if link is not None:
@@ -293,7 +294,8 @@ class OnceReport:
 
 async def run_once_now(app: App, *, worker_id: str | None = None, clock: Clock = utc_clock,
                        media_fetcher: MediaFetcher = fetch_media) -> OnceReport:
-    """`relais run --once`: poll every feed, apply the catch-up policy, publish what is due, exit."""
+    """`relais run --once`: poll every feed, apply the catch-up policy, publish what is due, notify
+    the readers of what went out (the fan-out and the digests due, as the `notify` job does), exit."""
     now = clock()
     reports = await poll_feeds(app, list(app.settings.feeds), now)
     async with app.sessions.begin() as session:
@@ -302,6 +304,10 @@ async def run_once_now(app: App, *, worker_id: str | None = None, clock: Clock =
         publishing = await open_publishing(stack, app, worker_id=worker_id or default_worker_id(), clock=clock,
                                            media_fetcher=media_fetcher)
         worker = await publishing.drain()
+        if publishing.deliveries is not None:  # readers are notified through Telegram only
+            made = await notify.notify_sweep(app)(clock())
+            if made.fanned_out or made.digests:
+                worker = combine([worker, await publishing.drain()])
     return OnceReport(tuple(reports), len(caught.moved), len(caught.late), worker, publishing.held_back)
 
 

@@ -19,6 +19,7 @@ from bot.chat.context import RelaisContext
 from bot.chat.menu import help_text
 from bot.chat.replies import language
 from bot.i18n import t
+from bot.services import access as access_service
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,15 @@ def user_language(update: Update) -> str | None:
 
 
 async def help_command(update: Update, context: RelaisContext) -> None:
+    """The reader commands; an author also sees theirs, an admin theirs too."""
     if update.effective_message:
-        await update.effective_message.reply_text(help_text(await language(update, context)))
+        lang = await language(update, context)
+        text = help_text(lang)
+        user = update.effective_user
+        if user is not None:
+            section = access.help_section(await access_service.access_of(context.app, user.id), lang)
+            text = f"{text}\n\n{section}" if section else text
+        await update.effective_message.reply_text(text)
 
 
 # -- what no handler above took: answered with a hint, or ignored (issue 9 item 6) ------------------

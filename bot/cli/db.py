@@ -45,7 +45,7 @@ def status(ctx: typer.Context) -> None:
             await engine.dispose()
 
     run(main())
-    console.print(f"Database {db.safe_url(loaded.database_url)} is at the latest schema ({db.head_revision()}).")
+    console.print(f"Database {db.safe_url(loaded.database_url)} is at the latest schema ({db.HEAD_REVISION}).")
 
 
 @app.command("backup")

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from bot.cli.common import console, err_console, settings, with_app
 from bot.errors import UsageError
-from bot.publish.queue import ChannelQueue, Mode
-from bot.schedule.slots import naive_to_utc
-from bot.services import publishing
-from bot.services.publishing import ChannelOutcome, Outcome
+
+if TYPE_CHECKING:  # `relais queue --help` must not import the queue, its models and SQLAlchemy (issue 12 item 7)
+    from bot.publish.queue import ChannelQueue, Mode
+    from bot.services.publishing import ChannelOutcome
 
 channel_app = typer.Typer(help="Publishing channels: list, pause, resume.", no_args_is_help=True)
 
@@ -35,6 +35,8 @@ def parse_when(text: str, tz: Any) -> datetime:
         raise UsageError(
             f"cannot read the time {text!r}: write it as YYYY-MM-DD HH:MM (local time, {tz.key})"
         ) from None
+    from bot.schedule.slots import naive_to_utc
+
     return naive_to_utc(value, tz)
 
 
@@ -78,6 +80,8 @@ def show_queue(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """List what is queued, per channel, with its slot time (local and UTC)."""
+    from bot.services import publishing
+
     now = datetime.now(UTC)
     listing = with_app(ctx, lambda relais: publishing.queue_listing(relais, now, channel=channel, limit=limit))
     if as_json:
@@ -100,6 +104,8 @@ def publish(
 
     With --now, --next or --at a post already queued moves there.
     """
+    from bot.services import publishing
+
     chosen = [name for name, on in (("--now", now), ("--next", next_), ("--at", at is not None)) if on]
     if len(chosen) > 1:
         raise UsageError(f"choose one of --now, --next, --at (got {' and '.join(chosen)})")
@@ -121,6 +127,9 @@ def unschedule(
     post_id: int = typer.Argument(..., help="The post's id."),
 ) -> None:
     """Take a post off every queue; what already went out stays. `relais publish` queues it again."""
+    from bot.services import publishing
+    from bot.services.publishing import Outcome
+
     result = with_app(ctx, lambda relais: publishing.unschedule(relais, post_id))
     console.print(f"Post {post_id}: {result.title}", soft_wrap=True, highlight=False)
     print_outcomes(result.matched, settings(ctx).tz)
@@ -129,17 +138,19 @@ def unschedule(
         raise typer.Exit(1)
 
 
-_VERBS = {Outcome.QUEUED: "queued on", Outcome.MOVED: "moved on", Outcome.UNSCHEDULED: "withdrawn from",
-          Outcome.RETRIED: "sent again on"}
-
-
 def _verb(outcome: ChannelOutcome) -> str:
-    if outcome.outcome in _VERBS:
-        return _VERBS[outcome.outcome]
+    from bot.services.publishing import Outcome
+
+    verbs = {Outcome.QUEUED: "queued on", Outcome.MOVED: "moved on", Outcome.UNSCHEDULED: "withdrawn from",
+             Outcome.RETRIED: "sent again on"}
+    if outcome.outcome in verbs:
+        return verbs[outcome.outcome]
     return "already queued on" if outcome.state == "pending" else f"already {outcome.state} on"
 
 
 def _when(outcome: ChannelOutcome, tz: Any) -> str:
+    from bot.services.publishing import Outcome
+
     if outcome.due_at is None:
         return ""
     due = f"{local_text(outcome.due_at, tz)} ({outcome.due_at:%H:%M} UTC)"
@@ -152,6 +163,8 @@ def _when(outcome: ChannelOutcome, tz: Any) -> str:
 
 def print_outcomes(outcomes: tuple[ChannelOutcome, ...], tz: Any) -> None:
     """One line per channel the post is on: what happened and when it is due."""
+    from bot.services.publishing import Outcome
+
     shown = [o for o in outcomes if o.outcome is not Outcome.NOT_MATCHING]
     if not shown:
         console.print("  no enabled channel matches it (check the channels' tags); it is not on any queue.")
@@ -166,6 +179,8 @@ def list_channels(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List configured channels with their slots, state and queue length."""
+    from bot.services import publishing
+
     now = datetime.now(UTC)
     channels = with_app(ctx, lambda relais: publishing.list_channels(relais, now))
     loaded = settings(ctx)
@@ -187,6 +202,7 @@ def list_channels(
 @channel_app.command("pause")
 def pause(ctx: typer.Context, name: str = typer.Argument(..., help="The channel's name.")) -> None:
     """Pause a channel: nothing is sent to it until it is resumed; its queue is kept."""
+    from bot.services import publishing
 
     with_app(ctx, lambda relais: publishing.pause(relais, name))
     console.print(f"Channel {name} paused; its queue is kept. Resume with `relais channel resume {name}`.",
@@ -196,6 +212,8 @@ def pause(ctx: typer.Context, name: str = typer.Argument(..., help="The channel'
 @channel_app.command("resume")
 def resume(ctx: typer.Context, name: str = typer.Argument(..., help="The channel's name.")) -> None:
     """Resume a channel; slots it missed while paused are caught up (late within the grace, else re-slotted)."""
+    from bot.services import publishing
+
     now = datetime.now(UTC)
     tz = settings(ctx).tz
 

@@ -20,7 +20,7 @@ def run(
         "all", "--role", help="all | updates (the one process that receives Telegram updates) | worker (publishes; "
         "run several on PostgreSQL).",
     ),
-    once: bool = typer.Option(False, "--once", help="Poll feeds, publish what is due now, then exit (for cron)."),
+    once: bool = typer.Option(False, "--once", help="Poll feeds, publish what is due, notify readers, then exit (cron)."),
     worker_id: str | None = typer.Option(None, "--worker-id", help="Name of this worker in the outbox (default host:pid)."),
     as_json: bool = typer.Option(False, "--json", help="With --once: print the summary as JSON."),
 ) -> None:

@@ -47,11 +47,12 @@ def unfollow_button(tag: FollowedTag, language: str) -> Button:
 
 
 def notification_render(post: Article, subscriber_language: str, profile: Profile,
-                        followed: Sequence[FollowedTag] = ()) -> Notification:
+                        followed: Sequence[FollowedTag] = (), *, rendered: TelegramRender | None = None) -> Notification:
     """The post as the channel shows it, without "follow" buttons (the reader follows already),
-    with « Ne plus suivre #Tag » for the followed tags that brought it."""
+    with « Ne plus suivre #Tag » for the followed tags that brought it. ``rendered``: the post's
+    ``render_telegram(post, profile)`` when the caller already has it (a fan-out renders it once)."""
     buttons = tuple(unfollow_button(tag, subscriber_language) for tag in followed[:MAX_UNFOLLOW_BUTTONS])
-    render = dataclasses.replace(render_telegram(post, profile), follow_tags=(), follow_buttons=(),
+    render = dataclasses.replace(rendered or render_telegram(post, profile), follow_tags=(), follow_buttons=(),
                                  callback_buttons=tuple((b.label, b.callback_data) for b in buttons))
     return Notification(render, buttons)
 

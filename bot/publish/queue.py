@@ -28,16 +28,32 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal, TypeVarTuple, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, Select, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from bot.domain.tags import tag_key
 from bot.errors import NotFound, UsageError
 from bot.publish import outbox
 from bot.schedule import slots as slotmath
 from bot.settings import ChannelSettings, Settings
+from bot.store import bulk
 from bot.store.models import Channel, Post, PostStatus, Publication, PublicationState
 
 log = logging.getLogger(__name__)
@@ -49,13 +65,14 @@ MODES: tuple[str, ...] = ("queue", "next", "now", "at")
 LISTED_STATES = (PublicationState.PENDING, PublicationState.RETRY, PublicationState.SENDING)
 
 
-def new_idempotency_key(post_id: int, channel_id: int) -> str:
+def new_idempotency_key(post_id: int, channel_id: int, nonce: str | None = None) -> str:
     """Stored once on the row and reused on every retry (Mastodon's Idempotency-Key).
 
     The nonce keeps a key unique if a post is deleted and its id reused by another
-    database (ids are not globally unique).
+    database (ids are not globally unique). One enqueue shares one nonce between its
+    channels: each key still names its post and channel, so none is given twice.
     """
-    return f"relais-{post_id}-{channel_id}-{secrets.token_hex(8)}"
+    return f"relais-{post_id}-{channel_id}-{nonce or secrets.token_hex(8)}"
 
 
 # --- which channels ----------------------------------------------------------------------
@@ -70,7 +87,7 @@ async def _channel_rows(
 ) -> dict[str, Channel]:
     if not names:
         return {}
-    query = select(Channel).where(Channel.name.in_(list(names))).order_by(Channel.id)
+    query = select(Channel).where(bulk.in_values(_dialect(session), Channel.name, list(names))).order_by(Channel.id)
     if lock:
         query = query.with_for_update()
     return {row.name: row for row in (await session.scalars(query)).all()}
@@ -110,8 +127,11 @@ async def _targets(session: AsyncSession, post: Post, settings: Settings) -> lis
     wanted = [c for c in settings.channels if c.enabled and wants_post(c, keys)]
     if not wanted:
         return []
-    query = (select(Channel.id, Channel.name, Channel.paused).where(
-        Channel.name.in_([c.name for c in wanted]), Channel.enabled.is_(True)).order_by(Channel.id).with_for_update())
+    names = bulk.in_values(_dialect(session), Channel.name, [c.name for c in wanted])
+    query = (select(Channel.id, Channel.name, Channel.paused).where(names, Channel.enabled.is_(True))
+             .order_by(Channel.id).with_for_update())
+    # a statement of its own, before the queue is read: a PostgreSQL statement that waited for a
+    # lock still sees the queue as it was when it began, not the slot the lock holder just took
     rows = {name: Target(cid, name, paused) for cid, name, paused in await _rows(session, query)}
     return [(config, rows[config.name]) for config in wanted if config.name in rows]
 
@@ -123,22 +143,31 @@ async def publication_of(session: AsyncSession, post_id: int, channel_id: int) -
 
 # --- the channel's current queue --------------------------------------------------------------
 
-def _pending_query(channel_id: int, since: datetime | None) -> Select[int, datetime, PostStatus, int]:
+def _dialect(session: AsyncSession) -> Dialect:
+    return session.get_bind().dialect
+
+
+def _pending_query(
+    dialect: Dialect, channel_ids: Sequence[int], since: datetime | None,
+) -> Select[int, datetime, PostStatus, int, int]:
+    """The channels' pending publications, per channel in due order: ONE SELECT for any number of channels."""
+    on = (Publication.channel_id == channel_ids[0] if len(channel_ids) == 1  # the plain form plans best
+          else bulk.in_values(dialect, Publication.channel_id, channel_ids))
     query = (
-        select(Publication.id, Publication.due_at, Post.status, Publication.post_id)
+        select(Publication.id, Publication.due_at, Post.status, Publication.post_id, Publication.channel_id)
         .join(Post, Post.id == Publication.post_id)
-        .where(Publication.channel_id == channel_id, Publication.state == PublicationState.PENDING,
-               Publication.due_at.is_not(None))
-        .order_by(Publication.due_at, Publication.id)
+        .where(on, Publication.state == PublicationState.PENDING, Publication.due_at.is_not(None))
+        .order_by(Publication.channel_id, Publication.due_at, Publication.id)
     )
     query = query if since is None else query.where(Publication.due_at >= since)
-    return cast("Select[int, datetime, PostStatus, int]", query)  # due_at IS NOT NULL above
+    return cast("Select[int, datetime, PostStatus, int, int]", query)  # due_at IS NOT NULL above
 
 
 def _as_items(rows: Sequence[Any], walls: Sequence[time], tz: ZoneInfo) -> list[slotmath.QueueItem]:
     # pinned: scheduled at an exact time, or shared now (a time that is no slot)
-    return [slotmath.QueueItem(pid, due, pinned=status == PostStatus.SCHEDULED or not slotmath.is_slot(walls, tz, due))
-            for pid, due, status, _ in rows]
+    is_slot = slotmath.slot_test(walls, tz)
+    return [slotmath.QueueItem(pid, due, pinned=status == PostStatus.SCHEDULED or not is_slot(due))
+            for pid, due, status, *_ in rows]
 
 
 async def _rows(session: AsyncSession, query: Select[*Ts]) -> Sequence[Row[*Ts]]:
@@ -146,34 +175,46 @@ async def _rows(session: AsyncSession, query: Select[*Ts]) -> Sequence[Row[*Ts]]
     return (await (await session.connection()).execute(query)).all()
 
 
+async def _pending_rows(
+    session: AsyncSession, channel_ids: Sequence[int], since: datetime | None,
+) -> dict[int, list[Row[int, datetime, PostStatus, int, int]]]:
+    """Channel id → its pending publications in due order (from ``since``), as light tuples: ONE SELECT for all."""
+    queues: dict[int, list[Row[int, datetime, PostStatus, int, int]]] = {cid: [] for cid in channel_ids}
+    if channel_ids:
+        for row in await _rows(session, _pending_query(_dialect(session), channel_ids, since)):
+            queues[row[4]].append(row)
+    return queues
+
+
 async def _queue_items(
     session: AsyncSession, channel_id: int, walls: Sequence[time], tz: ZoneInfo, *, since: datetime | None = None,
 ) -> list[slotmath.QueueItem]:
     """The channel's pending publications in due order (from ``since``), as light tuples: one SELECT."""
-    return _as_items(await _rows(session, _pending_query(channel_id, since)), walls, tz)
+    return _as_items((await _pending_rows(session, [channel_id], since))[channel_id], walls, tz)
 
 
-async def _apply_moves(session: AsyncSession, moves: dict[int, datetime], why: str) -> None:
-    """Give the publications in ``moves`` their new due times: ONE executemany UPDATE, whatever their number.
+async def apply_moves(session: AsyncSession, moves: dict[int, datetime], why: str) -> None:
+    """Give the publications in ``moves`` their new due times: ONE ``UPDATE … FROM`` whatever their number.
 
-    Core, not the ORM's unit of work (a share next on a long queue moves every row); the
-    rows this session already holds get the new values as committed state, so no caller
-    reads a stale due time.
+    The (id, due) pairs travel as one parameter (:mod:`bot.store.bulk`), not as an
+    executemany: asyncpg runs an executemany as one Bind/Execute per row. Core, not the
+    ORM's unit of work (a share next on a long queue moves every row); the rows this
+    session already holds get the new values as committed state, so no caller reads a
+    stale due time.
     """
     if not moves:
         return
     table = PUBLICATIONS
+    moved = bulk.rows_table(_dialect(session), "moved", [("id", Integer()), ("due", table.c.due_at.type)],
+                            list(moves.items()))
     await session.execute(
-        update(table).where(table.c.id == bindparam("pid")).values(due_at=bindparam("due"),
-                                                                   next_attempt_at=bindparam("due")),
-        [{"pid": pid, "due": due} for pid, due in moves.items()],
+        update(table).where(table.c.id == moved.c.id).values(due_at=moved.c.due, next_attempt_at=moved.c.due),
         execution_options={"synchronize_session": False},
     )
-    for pid, due in moves.items():
-        loaded = session.identity_map.get(identity_key(Publication, pid))
-        if loaded is not None:
-            set_committed_value(loaded, "due_at", due)
-            set_committed_value(loaded, "next_attempt_at", due)
+    for loaded in list(session.identity_map.values()):  # the few objects loaded, not the many rows moved
+        if isinstance(loaded, Publication) and loaded.id in moves:
+            set_committed_value(loaded, "due_at", moves[loaded.id])
+            set_committed_value(loaded, "next_attempt_at", moves[loaded.id])
     log.info("%d publication(s) moved: %s", len(moves), why)
     if log.isEnabledFor(logging.DEBUG):
         for pid, due in moves.items():
@@ -276,21 +317,26 @@ async def _due_times(
     """Channel id → due time of the new publication, moving queued ones where the mode says so.
 
     "now" and channels without slots read nothing; "queue" reads, for all channels at
-    once, only the last queued post and what is pinned after it; "next" and "at" reflow
-    each channel's future queue (one SELECT and at most one UPDATE per channel).
+    once, only the last queued post and what is pinned after it; "next" and "at" read the
+    future queues of all their channels in one SELECT, reflow each (one walk of its slots)
+    and write every move in one UPDATE.
     """
     dues: dict[int, datetime] = {}
     after_last: list[tuple[ChannelSettings, Target]] = []
+    reflowed: list[tuple[ChannelSettings, Target]] = []
     for config, channel in targets:
         if mode == "now" or not config.slots:
             dues[channel.id] = at if mode == "at" and at is not None else now
-        elif mode == "queue":
-            after_last.append((config, channel))
         else:
-            items = await _queue_items(session, channel.id, config.slots, tz, since=now)
-            dues[channel.id], moves = _due_for(mode, config.slots, tz, now, at, items)
-            await _apply_moves(session, moves, f"{why} on {config.name}")
+            (after_last if mode == "queue" else reflowed).append((config, channel))
     dues.update(await _after_last_queued(session, after_last, now, tz))
+    queues = await _pending_rows(session, [channel.id for _, channel in reflowed], now)
+    moves: dict[int, datetime] = {}
+    for config, channel in reflowed:
+        items = _as_items(queues[channel.id], config.slots, tz)
+        dues[channel.id], moved = _due_for(mode, config.slots, tz, now, at, items)
+        moves.update(moved)
+    await apply_moves(session, moves, f"{why} on {len(reflowed)} channel(s)")
     return dues
 
 
@@ -313,19 +359,23 @@ async def _after_last_queued(
                Publication.due_at >= now)
     latest = select(Publication.due_at).where(*pending).order_by(Publication.due_at.desc()).limit(1)
     last_queued = latest.join(Post, Post.id == Publication.post_id).where(Post.status != PostStatus.SCHEDULED)
-    query = select(Channel.id, last_queued.correlate(Channel).scalar_subquery(),
-                   latest.correlate(Channel).scalar_subquery()).where(Channel.id.in_([c.id for _, c in targets]))
-    rows = cast(Sequence[tuple[int, datetime | None, datetime | None]], await _rows(session, query))
+    dialect = _dialect(session)
+    query = select(Channel.id, bulk.undecoded(last_queued.correlate(Channel).scalar_subquery()),
+                   bulk.undecoded(latest.correlate(Channel).scalar_subquery())).where(
+        bulk.in_values(dialect, Channel.id, [c.id for _, c in targets]))
+    due = bulk.decoder(dialect, Publication.__table__.c.due_at.type)  # thousands of channels, a few distinct times
+    rows = [(channel_id, due(last), due(top)) for channel_id, last, top in await _rows(session, query)]
     last_of = {channel_id: last for channel_id, last, _ in rows}
     taken: dict[int, set[datetime]] = {}
-    above = [(channel_id, last) for channel_id, last, top in rows if top != last]
+    above = [(channel_id, last or now) for channel_id, last, top in rows if top != last]
     if above:
-        after_last = or_(*(and_(Publication.channel_id == channel_id, Publication.due_at > (last or now))
-                           for channel_id, last in above))
-        pinned = select(Publication.channel_id, Publication.due_at).where(
-            Publication.state == PublicationState.PENDING, Publication.due_at >= now, after_last)
-        for channel_id, due in cast(Sequence[tuple[int, datetime]], await _rows(session, pinned)):
-            taken.setdefault(channel_id, set()).add(due)
+        lasts = bulk.rows_table(dialect, "lasts", [("channel_id", Integer()), ("due", Publication.__table__.c.due_at.type)],
+                                above)
+        pinned = select(Publication.channel_id, Publication.due_at).join(
+            lasts, and_(Publication.channel_id == lasts.c.channel_id, Publication.due_at > lasts.c.due)).where(
+            Publication.state == PublicationState.PENDING, Publication.due_at >= now)
+        for channel_id, pinned_at in cast(Sequence[tuple[int, datetime]], await _rows(session, pinned)):
+            taken.setdefault(channel_id, set()).add(pinned_at)
     dues: dict[int, datetime] = {}
     # channels alike (same slots, same last post, nothing pinned after it) share one walk
     walked: dict[tuple[tuple[time, ...], datetime | None, frozenset[datetime]], datetime] = {}
@@ -345,17 +395,28 @@ async def _after_last_queued(
 async def _insert_publications(
     session: AsyncSession, post: Post, channels: Sequence[Target], dues: dict[int, datetime],
 ) -> list[Queued]:
-    """One pending publication per channel: ONE executemany INSERT (Core), then ONE SELECT of the new ids."""
+    """One pending publication per channel: ONE ``INSERT … SELECT … RETURNING`` whatever their number.
+
+    The (channel, due time) pairs travel as one parameter (:mod:`bot.store.bulk`) and the
+    database builds the rows, idempotency keys included (:func:`new_idempotency_key`,
+    spelled in SQL with the same nonce, so the keys are known here without reading them back).
+    """
     if not channels:
         return []
     table = PUBLICATIONS
-    keys = {channel.id: new_idempotency_key(post.id, channel.id) for channel in channels}
-    await session.execute(insert(table), [
-        {"post_id": post.id, "channel_id": channel.id, "state": PublicationState.PENDING, "due_at": dues[channel.id],
-         "next_attempt_at": dues[channel.id], "idempotency_key": keys[channel.id]} for channel in channels])
-    ids = dict(await _rows(session, select(Publication.channel_id, Publication.id).where(Publication.post_id == post.id)))
-    return [Queued(ids[channel.id], post.id, channel.id, channel.name, channel.paused, dues[channel.id], keys[channel.id])
-            for channel in channels]
+    new = bulk.rows_table(_dialect(session), "new", [("channel_id", Integer()), ("due", table.c.due_at.type)],
+                          [(channel.id, dues[channel.id]) for channel in channels])
+    nonce = secrets.token_hex(8)
+    key = (literal(f"relais-{post.id}-", String) + sql_cast(new.c.channel_id, String)
+           + literal(f"-{nonce}", String))  # new_idempotency_key(post.id, channel_id, nonce)
+    rows = select(literal(post.id, Integer), new.c.channel_id, literal(PublicationState.PENDING, table.c.state.type),
+                  new.c.due, new.c.due, key)
+    inserted = await session.execute(insert(table).from_select(
+        ["post_id", "channel_id", "state", "due_at", "next_attempt_at", "idempotency_key"], rows,
+    ).returning(table.c.channel_id, table.c.id))
+    ids: dict[int, int] = dict(cast(Sequence[tuple[int, int]], inserted.all()))
+    return [Queued(ids[c.id], post.id, c.id, c.name, c.paused, dues[c.id], new_idempotency_key(post.id, c.id, nonce))
+            for c in channels]
 
 
 # --- catch-up, pause, resume ----------------------------------------------------------------------
@@ -384,21 +445,22 @@ async def catch_up(
     grace = timedelta(minutes=settings.schedule.catch_up_grace_minutes)
     configs = [c for c in settings.channels if c.enabled and (only is None or c.name == only)]
     rows = await _channel_rows(session, [c.name for c in configs], lock=True)
+    active = [(config, rows[config.name]) for config in configs
+              if config.name in rows and not rows[config.name].paused and rows[config.name].enabled]
+    queues = await _pending_rows(session, [channel.id for _, channel in active], None)
     late: list[int] = []
     moved: list[SlotMove] = []
-    for config in configs:
-        channel = rows.get(config.name)
-        if channel is None or channel.paused or not channel.enabled:
-            continue
-        queued = await _rows(session, _pending_query(channel.id, None))
-        items = _as_items(queued, config.slots, settings.tz)
+    moves: dict[int, datetime] = {}
+    for config, channel in active:
+        items = _as_items(queues[channel.id], config.slots, settings.tz)
         late += [i.key for i in items
                  if slotmath.catch_up_action(i.due_at, now, grace) is slotmath.CatchUpAction.PUBLISH_LATE]
         plan = slotmath.plan_catch_up(config.slots, settings.tz, now, grace, items)
-        await _apply_moves(session, plan, f"catch-up on {config.name}")
-        old = {pid: (post_id, due) for pid, due, _, post_id in queued}
+        moves.update(plan)
+        old = {pid: (post_id, due) for pid, due, _, post_id, _ in queues[channel.id]}
         moved += [SlotMove(pid, old[pid][0], config.name, old[pid][1], plan[pid])
                   for pid in sorted(plan, key=lambda key: (plan[key], key))]
+    await apply_moves(session, moves, f"catch-up on {len(active)} channel(s)")
     await session.flush()
     return CatchUpReport(tuple(late), tuple(moved))
 
@@ -529,20 +591,20 @@ async def reschedule(
     names = (await session.scalars(select(Channel.name).join(Publication.channel).where(*unsent))).all()
     await _channel_rows(session, names, lock=True)  # channels first, like enqueue and catch-up: no deadlock
     query = select(Publication).where(*unsent).order_by(Publication.channel_id).with_for_update(of=Publication)
+    publications = [p for p in (await session.scalars(query)).unique().all() if p.channel.name in configs]
+    queues = await _pending_rows(session, [p.channel_id for p in publications], now)  # one SELECT, every channel
     moved: list[SlotMove] = []
-    for publication in (await session.scalars(query)).unique().all():
-        config = configs.get(publication.channel.name)
-        if config is None:
-            continue
-        items = [i for i in await _queue_items(session, publication.channel_id, config.slots, settings.tz, since=now)
-                 if i.key != publication.id]
-        due, moves = _due_for(mode, config.slots, settings.tz, now, at, items)
-        await _apply_moves(session, moves, f"post {post.id} rescheduled ({mode}) on {config.name}")
-        old = publication.due_at or now
-        publication.due_at = publication.next_attempt_at = due
-        moved.append(SlotMove(publication.id, post.id, config.name, old, due))
-        log.info("post %s moved on channel %s from %s to %s (%s)", post.id, config.name, old.isoformat(),
-                 due.isoformat(), mode)
+    moves: dict[int, datetime] = {}
+    for publication in publications:
+        config = configs[publication.channel.name]
+        items = [i for i in _as_items(queues[publication.channel_id], config.slots, settings.tz) if i.key != publication.id]
+        due, others = _due_for(mode, config.slots, settings.tz, now, at, items)
+        moves.update(others)
+        moves[publication.id] = due
+        moved.append(SlotMove(publication.id, post.id, config.name, publication.due_at or now, due))
+        log.debug("post %s moved on channel %s from %s to %s (%s)", post.id, config.name,
+                  moved[-1].old_due_at.isoformat(), due.isoformat(), mode)
+    await apply_moves(session, moves, f"post {post.id} rescheduled ({mode}) on {len(moved)} channel(s)")
     if moved:
         if post.status != PostStatus.PUBLISHED:
             post.status = PostStatus.SCHEDULED if mode == "at" else PostStatus.QUEUED

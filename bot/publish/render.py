@@ -9,6 +9,7 @@ defaults; ``StatusLimits.source`` says which, for the person reading a preview.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -74,14 +75,34 @@ def render_for(channel: RenderChannel, post: Any, limits: StatusLimits | None = 
                            url_length=limits.url_length)
 
 
+RENDER_CACHE_SIZE = 256  # (post content, profile, limits) renders kept: a post going out on every channel
+
+
 def make_render(settings: Settings, limits_of: Callable[[str], StatusLimits | None]) -> Callable[[Any], Render]:
     """publication → its render, for the worker. ``limits_of(channel name)``: the live Mastodon
-    limits its publisher last read, or None. Channels are built once, not per publication."""
+    limits its publisher last read, or None. Channels are built once, not per publication.
+
+    A post is rendered once per distinct profile and limits, not once per channel: the key is
+    the post's content as rendering reads it (``Article``, immutable and hashable), so a post
+    edited meanwhile is a new key and never gets a stale render."""
     channels = {channel.name: channel for channel in render_channels(settings)}
+    profiles: list[RenderChannel] = []  # one representative channel per distinct (platform, profile)
+    shared: dict[str, int] = {}
+    for channel in channels.values():
+        same = next((i for i, seen in enumerate(profiles)
+                     if (seen.platform, seen.profile) == (channel.platform, channel.profile)), None)
+        if same is None:
+            profiles.append(channel)
+            same = len(profiles) - 1
+        shared[channel.name] = same
+
+    @functools.lru_cache(maxsize=RENDER_CACHE_SIZE)
+    def cached(article: Article, profile: int, limits: StatusLimits | None) -> Render:
+        return render_for(profiles[profile], article, limits)
 
     def render(publication: Any) -> Render:
         name = publication.channel.name
-        return render_for(channels[name], publication.post, limits_of(name))
+        return cached(Article.from_post(publication.post), shared[name], limits_of(name))
 
     return render
 

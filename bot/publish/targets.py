@@ -187,7 +187,7 @@ class DeliveryTarget:
     """Reader notifications: one message to the reader's private chat, on the deliveries' budget.
 
     The seam between the outbox and the fan-out: whoever creates delivery rows only has to
-    say what a notification looks like (the worker's ``render_delivery``).
+    say what a notification looks like (the worker's ``delivery_render.DeliveryRenderer``).
     """
 
     def __init__(self, publisher: TelegramPublisherLike, limits: TelegramLimits | None = None) -> None:

@@ -124,7 +124,7 @@ class _Pass:
     # SQLite has one writer: its writes queue here, in order, rather than in SQLite's busy handler
     # (a claim's read-then-write transaction fails at once when another write slips in between).
     writes: contextlib.AbstractAsyncContextManager[Any] = field(default_factory=contextlib.nullcontext)
-    # SQLite: one connection kept for the pass's outcomes (no pool checkout and reset per row)
+    # One connection kept for the pass's publication outcomes (GroupCommit: one write at a time)
     held: AsyncConnection | None = None
     sent: GroupCommit = field(init=False)
 
@@ -224,7 +224,7 @@ class _Pass:
         elif self.outcomes is not None:
             await self.outcomes.add(row_id, str(sent.remote_id), lane=values["lane"], urgent=urgent)
         else:
-            async with self.writes, self._transaction() as connection:
+            async with self.writes, self.engine.begin() as connection:  # lanes at once: not the held connection
                 await outbox.complete(connection, row_id, remote_id=str(sent.remote_id), now=self.now, kind=kind)
         self.tally.add("delivered" if kind is DELIVERIES else "sent")
         self._measure(kind, timed)
@@ -320,7 +320,9 @@ async def run_once(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
         asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
     outcomes = DeliveryOutcomes(engine, now, batching, writes=writes) if batching and deliveries else None
     async with contextlib.AsyncExitStack() as stack:
-        held = await stack.enter_async_context(engine.connect()) if engine.dialect.name == "sqlite" else None
+        # One connection held for the group commits of the pass (they run one at a time): no pool
+        # checkout, and on PostgreSQL no reset round trip, per commit.
+        held = await stack.enter_async_context(engine.connect())
         work = _Pass(sessions, now, publishers, render, policy, rng, tally, worker_id, deliveries, outcomes,
                      metrics, writes=writes, held=held)
         try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -49,6 +49,17 @@ def local_to_utc(day: date, wall: time, tz: tzinfo) -> datetime:
     return local.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=4096)
+def _day_instants(walls: tuple[time, ...], tz: tzinfo, day: date) -> tuple[tuple[datetime, ...], frozenset[datetime]]:
+    """``local_to_utc`` of each wall time on ``day``, in wall order, and as a set.
+
+    Cached per day: a reflow or a queue read of 1,000 posts asks for the same few weeks
+    of slots again and again (the conversions were most of their time).
+    """
+    instants = tuple(local_to_utc(day, wall, tz) for wall in walls)
+    return instants, frozenset(instants)
+
+
 def naive_to_utc(value: datetime, tz: tzinfo) -> datetime:
     """Interpret a naive datetime typed by a person in ``tz``; aware values are converted."""
     if value.tzinfo is not None and value.utcoffset() is not None:
@@ -75,9 +86,7 @@ def iter_slots(slots: Iterable[time], tz: tzinfo, start: datetime) -> Iterator[d
     first_day = start.astimezone(tz).date() - timedelta(days=1)  # the day before covers offsets
     last: datetime | None = None
     for offset in range(MAX_SEARCH_DAYS + 2):
-        day = first_day + timedelta(days=offset)
-        for wall in walls:
-            instant = local_to_utc(day, wall, tz)
+        for instant in _day_instants(walls, tz, first_day + timedelta(days=offset))[0]:
             if instant < start or (last is not None and instant <= last):
                 continue  # before start, or a gap slot merged into the next wall time
             last = instant
@@ -127,14 +136,23 @@ def next_free_slot(
 
 def is_slot(slots: Sequence[time], tz: tzinfo, instant: datetime) -> bool:
     """Whether ``instant`` is one of the channel's slot instants."""
-    require_aware(instant, "instant")
-    local = instant.astimezone(tz)
-    day, wall = local.date(), local.time().replace(fold=0)
+    return slot_test(slots, tz)(instant)
+
+
+def slot_test(slots: Sequence[time], tz: tzinfo) -> Callable[[datetime], bool]:
+    """:func:`is_slot` for many instants of one channel: its slots resolved once, each day's instants once."""
     walls = _walls(tuple(slots))
-    if wall in walls:  # the common case, one conversion; a fold's second occurrence fails the round trip
-        return local_to_utc(day, wall, tz) == instant
-    # a wall time in a spring-forward gap is shifted: only then does another wall land here
-    return any(local_to_utc(day, w, tz) == instant for w in walls)
+    days: dict[date, frozenset[datetime]] = {}
+
+    def test(instant: datetime) -> bool:
+        require_aware(instant, "instant")
+        day = instant.astimezone(tz).date()
+        if day not in days:
+            days[day] = _day_instants(walls, tz, day)[1]
+        # a fold's second occurrence is no slot; a wall time in a spring-forward gap lands shifted on its day
+        return instant in days[day]
+
+    return test
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ follows and that they have not had yet (``digest_items``). ``subscribers.digest_
 marks the day done, even when there was nothing to send; a unique (subscriber, day) index
 makes a second digest impossible.
 
-The rows are sent by the outbox (bot/publish): :func:`render_delivery` gives what to send.
+The rows are sent by the outbox (bot/publish); bot.services.delivery_render says what to send.
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, literal, select, update
+from sqlalchemy import Select, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.format.model import Article, Profile, TelegramRender
-from bot.format.notification import DigestEntry, FollowedTag, Notification, digest_render, notification_render
 from bot.schedule.slots import local_to_utc
 from bot.services.context import Services
 from bot.settings import Settings
@@ -44,14 +42,12 @@ from bot.store.models import (
     Publication,
     PublicationState,
     Subscriber,
-    Tag,
 )
 from bot.store.types import UTCDateTime
 
 FAN_OUT_BATCH = 2000  # subscriber ids per INSERT … SELECT
 MAX_DIGEST_POSTS = 50
 BLOCKED = "the reader blocked the bot"
-NOTIFICATION_PROFILE = "notifications"  # [profiles.notifications] in the configuration, when set
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,48 +202,6 @@ def notify_sweep(app: Services) -> Callable[[datetime], Awaitable[Sweep]]:
     return sweep
 
 
-# -- what the outbox sends ------------------------------------------------------------------------
-
-def notification_profile(settings: Settings) -> Profile:
-    """``[profiles.notifications]`` when configured, else the Telegram defaults."""
-    chosen = settings.profiles.get(NOTIFICATION_PROFILE)
-    return Profile.from_settings("telegram", chosen) if chosen else Profile(platform="telegram")
-
-
-async def _followed_tags(session: AsyncSession, post_id: int, subscriber_id: int) -> list[FollowedTag]:
-    query = (select(Tag.id, Tag.display).join(PostTag, PostTag.tag_id == Tag.id)
-             .join(Follow, and_(Follow.tag_id == Tag.id, Follow.subscriber_id == subscriber_id))
-             .where(PostTag.post_id == post_id).order_by(PostTag.position))
-    return [FollowedTag(tag_id, display) for tag_id, display in (await session.execute(query)).all()]
-
-
-async def _digest_entries(session: AsyncSession, delivery_id: int) -> list[DigestEntry]:
-    query = (select(Post.title, Post.url).join(DigestItem, DigestItem.post_id == Post.id)
-             .where(DigestItem.delivery_id == delivery_id, Post.deleted_at.is_(None)).order_by(DigestItem.position))
-    return [DigestEntry(title, url) for title, url in (await session.execute(query)).all()]
-
-
-async def render_delivery(session: AsyncSession, delivery: Delivery, profile: Profile) -> tuple[int, Notification]:
-    """(Telegram chat id, what to send) for one delivery row."""
-    subscriber = await session.get_one(Subscriber, delivery.subscriber_id)
-    if delivery.kind == DeliveryKind.DIGEST:
-        return subscriber.telegram_user_id, digest_render(await _digest_entries(session, delivery.id), subscriber.language)
-    post = await session.get_one(Post, delivery.post_id)
-    followed = await _followed_tags(session, post.id, subscriber.id)
-    return subscriber.telegram_user_id, notification_render(Article.from_post(post), subscriber.language, profile, followed)
-
-
-def delivery_renderer(app: Services) -> Callable[[Delivery], Awaitable[TelegramRender]]:
-    """The worker's ``Deliveries.render``: a claimed delivery → its Telegram render (buttons included)."""
-    profile = notification_profile(app.settings)
-
-    async def render(delivery: Delivery) -> TelegramRender:
-        async with app.sessions() as session:
-            return (await render_delivery(session, delivery, profile))[1].render
-
-    return render
-
-
 def blocked_hook(app: Services) -> Callable[[int, datetime], Awaitable[int]]:
     """The worker's ``Deliveries.on_blocked``: :func:`mark_blocked` at the first 403."""
 
@@ -255,12 +209,3 @@ def blocked_hook(app: Services) -> Callable[[int, datetime], Awaitable[int]]:
         return await mark_blocked(app, subscriber_id, now=now)
 
     return blocked
-
-
-async def notification_for(app: Services, delivery_id: int) -> tuple[int, Notification]:
-    """:func:`render_delivery` in its own session (the CLI, tests)."""
-    async with app.sessions() as session:
-        delivery = await session.get_one(Delivery, delivery_id)
-        return await render_delivery(session, delivery, notification_profile(app.settings))
-
-

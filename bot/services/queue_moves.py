@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload
 
+from bot.publish import queue
 from bot.publish.queue import Mode
 from bot.services import publishing
 from bot.services.context import Services
@@ -35,13 +35,13 @@ class Swap:
     due_at: datetime | None  # the post's due time after the move (aware UTC)
 
 
-async def _waiting(session: AsyncSession, channel_id: int, now: datetime) -> list[Publication]:
-    query = (select(Publication)
+async def _waiting(session: AsyncSession, channel_id: int, now: datetime) -> list[tuple[int, int, datetime]]:
+    """(publication id, post id, due time) of what waits on the channel, in due order: light rows, not ORM objects."""
+    query = (select(Publication.id, Publication.post_id, Publication.due_at)
              .where(Publication.channel_id == channel_id, Publication.state == PublicationState.PENDING,
                     Publication.claimed_by.is_(None), Publication.due_at >= now)
-             .order_by(Publication.due_at, Publication.id)
-             .options(lazyload(Publication.post), lazyload(Publication.channel)))
-    return list((await session.scalars(query)).unique().all())
+             .order_by(Publication.due_at, Publication.id))
+    return [(pid, post_id, due) for pid, post_id, due in (await session.execute(query)).all() if due is not None]
 
 
 async def move(app: Services, post_id: int, direction: Direction, now: datetime) -> list[Swap]:
@@ -52,21 +52,21 @@ async def move(app: Services, post_id: int, direction: Direction, now: datetime)
         channels = (await session.execute(
             select(Channel.id, Channel.name).join(Publication, Publication.channel_id == Channel.id)
             .where(Publication.post_id == post_id).order_by(Channel.id).with_for_update(of=Channel))).all()
-        swaps = []
+        swaps: list[Swap] = []
+        moves: dict[int, datetime] = {}
         for channel_id, name in channels:
-            queue = await _waiting(session, channel_id, now)
-            index = next((i for i, p in enumerate(queue) if p.post_id == post_id), None)
+            waiting = await _waiting(session, channel_id, now)
+            index = next((i for i, (_, post, _) in enumerate(waiting) if post == post_id), None)
             if index is None:
                 continue
             other = index + direction
-            if not 0 <= other < len(queue):
-                swaps.append(Swap(name, None, queue[index].due_at))
+            if not 0 <= other < len(waiting):
+                swaps.append(Swap(name, None, waiting[index][2]))
                 continue
-            mine, theirs = queue[index], queue[other]
-            mine.due_at, theirs.due_at = theirs.due_at, mine.due_at
-            mine.next_attempt_at, theirs.next_attempt_at = mine.due_at, theirs.due_at
-            swaps.append(Swap(name, theirs.post_id, mine.due_at))
-        await session.flush()
+            (mine, _, my_due), (theirs, their_post, their_due) = waiting[index], waiting[other]
+            moves |= {mine: their_due, theirs: my_due}
+            swaps.append(Swap(name, their_post, their_due))
+        await queue.apply_moves(session, moves, f"post {post_id} moved {direction.name.lower()}")
         return swaps
 
 

@@ -186,3 +186,16 @@ async def test_a_restart_in_the_middle_loses_nothing(authoring: App, sandbox) ->
         assert f"n°{post_id} mis en file" in answer[-1].text
     post = await post_row(authoring, post_id)
     assert post.title == TITLE and post.status == PostStatus.QUEUED
+
+
+async def test_help_shows_author_commands_to_authors_and_admin_commands_to_admins_only(authoring: App, sandbox) -> None:
+    async with running_chat(authoring, sandbox, NOW) as chat:
+        (reader,) = await chat.say(READER, "/help")
+        (author,) = await chat.say(AUTHOR, "/help")
+        (admin,) = await chat.say(ADMIN, "/help")
+        (english,) = await chat.say(ENGLISH_AUTHOR, "/help")
+    assert reader.text.startswith("Commandes\u00a0:") and "/follow" in reader.text
+    assert "/new" not in reader.text and "/grant" not in reader.text
+    assert "Commandes d’auteur" in author.text and "/new" in author.text and "/grant" not in author.text
+    assert "/new" in admin.text and "/grant" in admin.text and "/authors" in admin.text
+    assert english.text.startswith("Commands:") and "/new" in english.text and "Commandes" not in english.text

@@ -277,13 +277,12 @@ async def test_stop_asks_then_erases_every_row_of_the_reader(bot_up: App, camill
 # -- item 4: a reader who blocked the bot is inactive; /start makes them active again ------------------
 
 async def _publish(app: App, new_post: object) -> None:
-    """Queue a post, send it to the channel through the worker, fan it out, send the notifications."""
+    """Queue a post; one `relais run --once` sends it to the channel, fans it out and notifies the readers."""
     async with app.sessions.begin() as session:
         queued = await repository.add_post(session, new_post)  # type: ignore[arg-type]
         await app.enqueue(session, queued, datetime.now(UTC), mode="now")
-    assert (await runtime.run_once_now(app, worker_id="e2e")).worker.dead == 0
-    await notify.fan_out_due(app, datetime.now(UTC))
-    await runtime.run_once_now(app, worker_id="e2e")
+    report = await runtime.run_once_now(app, worker_id="e2e")
+    assert report.worker.sent >= 1 and report.worker.delivered >= 1  # the channels, then the readers
 
 
 async def test_a_blocked_reader_is_marked_inactive_by_the_delivery_and_start_brings_them_back(

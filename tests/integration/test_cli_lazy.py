@@ -11,18 +11,18 @@ from bot.cli import COMMANDS, main
 from bot.cli import load_command as load
 
 HEAVY = ("mastodon", "alembic", "markdownify", "sqlalchemy.orm", "feedparser", "telegram", "bot.app", "bot.store.models")
-# `relais queue` reads the queue (the ORM) after the schema check (Alembic), and nothing else heavy.
-NOT_FOR_QUEUE = ("mastodon", "markdownify", "feedparser", "telegram")
+# `relais queue` reads the queue (the ORM) after a schema check by plain SQL, and nothing else heavy.
+NOT_FOR_QUEUE = ("mastodon", "alembic", "markdownify", "feedparser", "telegram")
 
 
-def imported_by(argv: list[str], modules: tuple[str, ...]) -> list[str]:
-    """Which of ``modules`` a fresh interpreter has imported after `relais ARGV` (help pages: exit 0)."""
+def imported_by(argv: list[str], modules: tuple[str, ...], *, shows: str = "Usage: relais") -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after `relais ARGV` (exit 0, printing ``shows``)."""
     probe = (
         "import contextlib, io, sys\n"
         "import bot.cli\n"
         "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
         f"    code = bot.cli.main({argv!r})\n"
-        "assert code == 0 and 'Usage: relais' in out.getvalue(), out.getvalue()\n"
+        f"assert code == 0 and {shows!r} in out.getvalue(), out.getvalue()\n"
         f"print(' '.join(m for m in {modules!r} if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
@@ -34,8 +34,14 @@ def test_help_imports_no_command_module() -> None:
     assert imported_by(["--help"], HEAVY) == []
 
 
-def test_queue_imports_neither_mastodon_nor_the_ingest_stack() -> None:
-    assert imported_by(["queue", "--help"], NOT_FOR_QUEUE) == []
+def test_queue_help_imports_no_database_code() -> None:
+    assert imported_by(["queue", "--help"], HEAVY) == []
+
+
+def test_queue_imports_neither_alembic_nor_mastodon_nor_the_ingest_stack(tmp_path) -> None:
+    database = ["--database", f"sqlite+aiosqlite:///{tmp_path / 'relais.db'}"]
+    assert main([*database, "db", "upgrade"]) == 0
+    assert imported_by([*database, "queue"], NOT_FOR_QUEUE, shows="No channels configured") == []
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

@@ -359,3 +359,86 @@ EXPECTED: dict[str, dict[str, list[tuple[int, str]]]] = {
                                           (2, '05-04 08:00+0200'),
                                           (3, '05-05 14:00+0200'),
                                           (5, '05-05 14:00+0200')]}}
+
+
+@pytest.mark.parametrize("mode", ["next", ("at", 90)])
+async def test_share_next_and_at_on_many_channels_run_the_same_statements_for_3_or_40(
+    database_url: str, engine: AsyncEngine, mode: Any
+) -> None:
+    channels = _many(40, slots=["09:00", "12:30", "18:00"])
+    for channel in channels[3:]:
+        channel["tags"] = ["IA"]
+    app = await _app_with(database_url, engine, channels)
+    async with app.sessions.begin() as session:  # two queued posts on every channel
+        for n in range(2):
+            post = await add_post(session, NewPost(source="queued", source_key=str(n), title="#IA", tags=("IA",)))
+            await queue.enqueue(session, post, MAY, settings=app.settings)
+    counts = []
+    for n, tags in enumerate([(), ("IA",)]):
+        async with app.sessions.begin() as session:
+            post = await add_post(session, NewPost(source="urgent", source_key=str(n), title="#Urgent", tags=tags))
+            at = MAY + timedelta(minutes=mode[1] + n) if isinstance(mode, tuple) else None
+            with statements(engine) as seen:
+                created = await queue.enqueue(session, post, MAY, settings=app.settings,
+                                              mode="at" if at else mode, at=at)
+            counts.append((len(created), len(seen)))
+    assert [c for c, _ in counts] == [3, 40]
+    assert counts[0][1] == counts[1][1] <= 7  # already-queued check, channels, queues, UPDATE, INSERT, post
+    async with app.sessions() as session:  # every channel still has one post per slot
+        for channel in (await queue.queue_listing(session, MAY, app.settings)):
+            dues = [e.due_at for e in channel.entries]
+            assert len(dues) == len(set(dues)) == (4 if channel.name in ("relais-0", "relais-1", "relais-2") else 3)
+
+
+async def _three_queued_on(size: int, database_url: str, engine: AsyncEngine) -> tuple[App, list[Post]]:
+    """``size`` channels (twice a day) and nothing else queued but three posts, on every one of them."""
+    app = await _app_with(database_url, engine, _many(size, slots=["09:00", "18:00"]))
+    async with app.sessions.begin() as session:
+        await session.execute(Publication.__table__.delete())
+        posts = [await add_post(session, NewPost(source=f"three-{size}", source_key=str(n), title="#IA"))
+                 for n in range(3)]
+        for post in posts:
+            await queue.enqueue(session, post, MAY, settings=app.settings)
+    return app, posts
+
+
+async def test_catch_up_on_many_channels_reads_and_writes_once(database_url: str, engine: AsyncEngine) -> None:
+    counts = {}
+    for size in (3, 30):
+        app, _ = await _three_queued_on(size, database_url, engine)
+        async with app.sessions.begin() as session:
+            with statements(engine) as seen:
+                report = await queue.catch_up(session, MAY + timedelta(days=2), app.settings)
+        assert len(report.moved) == 3 * size  # every post missed its slot by more than the grace
+        counts[size] = len(seen)
+    assert counts[3] == counts[30] <= 3  # channels (locked), every queue, one UPDATE
+
+
+async def test_a_publication_held_by_the_session_sees_its_new_due_time(app: App) -> None:
+    async with app.sessions.begin() as session:
+        first = await add_post(session, NewPost(source="held", source_key="0", title="#IA"))
+        await queue.enqueue(session, first, MAY, settings=app.settings)
+        held = (await session.scalars(select(Publication).where(Publication.post_id == first.id))).unique().all()
+        before = {p.id: p.due_at for p in held}
+        urgent = await add_post(session, NewPost(source="held", source_key="1", title="#Urgent"))
+        await queue.enqueue(session, urgent, MAY, settings=app.settings, mode="next")
+        slotted = [p for p in held if p.channel.name != "direct"]
+        assert slotted and all(p.due_at > before[p.id] and p.next_attempt_at == p.due_at for p in slotted)
+        stored = dict((await session.execute(select(Publication.id, Publication.due_at)
+                                             .where(Publication.post_id == first.id))).all())
+        assert {p.id: p.due_at for p in held} == stored
+
+
+async def test_reschedule_on_many_channels_reads_and_writes_once(database_url: str, engine: AsyncEngine) -> None:
+    counts = {}
+    for size in (3, 30):
+        app, posts = await _three_queued_on(size, database_url, engine)
+        async with app.sessions.begin() as session:
+            last = await session.get_one(Post, posts[-1].id)
+            with statements(engine) as seen:
+                moves = await queue.reschedule(session, last, MAY, settings=app.settings, mode="next")
+            assert len(moves) == size and {m.new_due_at for m in moves} == {datetime(2026, 5, 4, 7, 0, tzinfo=UTC)}
+            first = (await queue.queue_listing(session, MAY, app.settings))[0].entries
+            assert [e.post_id for e in first] == [posts[2].id, posts[0].id, posts[1].id]
+        counts[size] = len(seen)
+    assert counts[3] == counts[30] <= 7  # names, locks, publications (+ their posts' tags), queues, ONE UPDATE, post

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.schedule.slots import QueueItem, is_slot, local_to_utc, next_free_slot, reflow, slot_times
+from bot.schedule.slots import QueueItem, is_slot, local_to_utc, next_free_slot, reflow, slot_test, slot_times
 
 ZONES = ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Pacific/Apia", "America/Santiago", "UTC"]
 zones = st.sampled_from(ZONES).map(ZoneInfo)
@@ -27,6 +27,20 @@ wall_times = st.lists(st.one_of(st.times(), st.builds(time, st.integers(0, 3), s
 def reference_is_slot(slots: Sequence[time], tz: tzinfo, instant: datetime) -> bool:
     day = instant.astimezone(tz).date()
     return any(local_to_utc(day, wall, tz) == instant for wall in slots)
+
+
+def reference_slot_times(slots: Sequence[time], tz: tzinfo, start: datetime, count: int) -> list[datetime]:
+    """The day-by-day walk converting every wall time afresh (before the per-day cache)."""
+    walls, result, last = sorted({s.replace(tzinfo=None, fold=0) for s in slots}), [], None
+    day = start.astimezone(tz).date() - timedelta(days=1)
+    while len(result) < count:
+        for wall in walls:
+            instant = local_to_utc(day, wall, tz)
+            if instant >= start and (last is None or instant > last) and len(result) < count:
+                last = instant
+                result.append(instant)
+        day += timedelta(days=1)
+    return result
 
 
 def reference_reflow(slots: Sequence[time], tz: tzinfo, start: datetime, items: Sequence[QueueItem]) -> dict[int, datetime]:
@@ -74,3 +88,20 @@ def test_the_gap_and_the_fold_on_both_paths() -> None:
     assert is_slot(walls, paris, spring) and is_slot([time(2, 30)], paris, spring)
     assert not is_slot(walls, paris, second_half_past_two)
     assert is_slot(walls, paris, datetime(2026, 10, 25, 0, 30, tzinfo=UTC))  # the first 02:30 (CEST)
+
+
+@settings(max_examples=300, deadline=None)
+@given(zone=zones, now=instants, walls=wall_times, count=st.integers(1, 60))
+def test_cached_days_give_the_slots_of_the_uncached_walk(zone, now, walls, count) -> None:
+    assert slot_times(walls, zone, now, count) == reference_slot_times(walls, zone, now, count)
+
+
+@settings(max_examples=200, deadline=None)
+@given(zone=zones, now=instants, walls=wall_times, shifts=st.lists(st.sampled_from([0, 0, 1, 30, 60, -60, 1440]),
+                                                                    min_size=1, max_size=30))
+def test_one_slot_test_for_a_whole_queue_answers_as_each_check(zone, now, walls, shifts) -> None:
+    """One ``slot_test`` serves a queue read (its per-day memo is shared by every instant of the queue)."""
+    horizon = slot_times(walls, zone, now, len(shifts))
+    candidates = [instant + timedelta(minutes=shift) for instant, shift in zip(horizon, shifts, strict=True)]
+    test = slot_test(walls, zone)
+    assert [test(c) for c in candidates] == [reference_is_slot(walls, zone, c) for c in candidates]

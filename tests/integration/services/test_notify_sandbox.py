@@ -20,6 +20,7 @@ from bot.publish.telegram import TelegramPublisher
 from bot.publish.worker import Deliveries, WorkerReport, run_once
 from bot.sandbox import TelegramSandbox
 from bot.services import notify, readers
+from bot.services.delivery_render import DeliveryRenderer
 from bot.store.models import Delivery, DeliveryState, NotificationMode, Publication
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -31,7 +32,7 @@ def no_publication(publication: Publication) -> Render:
 
 
 async def deliver(app: App, publisher: TelegramPublisher, now: datetime = NOW) -> WorkerReport:
-    deliveries = Deliveries(DeliveryTarget(publisher), notify.delivery_renderer(app), notify.blocked_hook(app))
+    deliveries = Deliveries(DeliveryTarget(publisher), DeliveryRenderer(app), notify.blocked_hook(app))
     return await run_once(app.sessions, now, worker_id="w1", publishers={}, render=no_publication,
                           deliveries=deliveries, rng=random.Random(1))
 

@@ -14,7 +14,7 @@ from sqlalchemy import event, insert, select
 from bot import tdlib
 from bot.app import App
 from bot.chat.callbacks import Action, parse
-from bot.services import notify, readers
+from bot.services import delivery_render, notify, readers
 from bot.store.models import Delivery, DeliveryKind, DeliveryState, DigestItem, Follow, NotificationMode, Post, Subscriber
 
 TITLE = "#Therabot : un #chatbot #IA qui améliore la #dépression, l’#anxiété…"
@@ -161,7 +161,7 @@ async def test_notification_render_passes_tdlib_with_an_unfollow_button(app: App
     async with app.sessions() as session:
         delivery_id = await session.scalar(select(Delivery.id).where(Delivery.subscriber_id == reader))
     assert delivery_id is not None
-    chat, notification = await notify.notification_for(app, delivery_id)
+    chat, notification = await delivery_render.notification_for(app, delivery_id)
     assert chat == READER and notification.render.follow_tags == ()
     plain, _ = tdlib.parse_html(notification.render.text)
     assert "Therabot" in plain
@@ -180,7 +180,7 @@ async def test_digest_render_of_a_delivery_passes_tdlib(app: App) -> None:
     async with app.sessions() as session:
         delivery_id = await session.scalar(select(Delivery.id))
     assert delivery_id is not None
-    _, notification = await notify.notification_for(app, delivery_id)
+    _, notification = await delivery_render.notification_for(app, delivery_id)
     plain, entities = tdlib.parse_html(notification.render.text)
     assert plain.startswith("2 nouveaux articles") and "L’#IA & la « santé » <mentale>" in plain
     assert sum(e["type"]["@type"] == "textEntityTypeTextUrl" for e in entities) == 2
