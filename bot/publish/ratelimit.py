@@ -204,6 +204,8 @@ MASTODON_PER_TOKEN = Rate(300, 300)
 # Share of the overall budget only channel publications may use: reader notifications get
 # the rest, so a fan-out to 100,000 readers never holds back a channel post.
 PUBLICATION_RESERVE = 0.2
+# Seconds without a publication after which deliveries may use the reserve too.
+PUBLICATIONS_QUIET = 10.0
 # Idle per-chat pacers are dropped this often (seconds), so memory follows the chats active
 # in the last minute or so, not every reader ever notified.
 EVICT_EVERY = 60.0
@@ -229,19 +231,27 @@ class TelegramLimits:
 
     Publications draw on the overall budget alone; deliveries first on their own share of it
     (``1 − publication_reserve``), so the overall pacer never books deliveries faster than
-    that and a publication always finds a free instant soon.
+    that and a publication always finds a free instant soon. The reserve is kept only while
+    publications go out: when none went for ``publications_quiet`` seconds, deliveries draw on
+    a pacer at the whole overall rate (a fan-out in a quiet hour is not held to 0.8 of the
+    limit for channel posts that are not coming). A publication arriving then waits behind at
+    most the deliveries that pacer let through, and from then on deliveries book on their share.
     """
 
     def __init__(self, *, allow_paid_broadcast: bool = False, per_group: Rate = TELEGRAM_PER_GROUP,
                  per_private_chat: Rate = TELEGRAM_PER_PRIVATE_CHAT, overall: Rate | None = None,
                  margin: float = SAFETY_MARGIN, publication_reserve: float = PUBLICATION_RESERVE,
-                 clock: Clock = loop_time, sleep: Sleep = asyncio.sleep, evict_every: float = EVICT_EVERY) -> None:
+                 publications_quiet: float = PUBLICATIONS_QUIET, clock: Clock = loop_time,
+                 sleep: Sleep = asyncio.sleep, evict_every: float = EVICT_EVERY) -> None:
         self.allow_paid_broadcast = allow_paid_broadcast
         self._per_group, self._per_private, self._margin = per_group, per_private_chat, margin
         self._clock, self._sleep, self._evict_every = clock, sleep, evict_every
         overall = overall or (TELEGRAM_PAID_OVERALL if allow_paid_broadcast else TELEGRAM_OVERALL)
         self._overall = self._pacer(overall)
         self._deliveries = self._pacer(overall.share(1 - publication_reserve))
+        self._deliveries_alone = self._pacer(overall)  # no publication lately: the whole budget
+        self._publications_quiet = publications_quiet
+        self._publication_at = float("-inf")  # when the last publication asked for its turn
         self._chats: dict[str, Pacer] = {}
         self._evicted_at: float | None = None  # first read at the first acquire (the loop runs then)
 
@@ -273,7 +283,12 @@ class TelegramLimits:
 
     def _pacers(self, chat: str | int, traffic: Traffic) -> list[Pacer]:
         # The per-chat wait comes first so a busy chat never holds an overall slot it cannot use.
-        budget = [self._deliveries] if traffic is Traffic.DELIVERY else []
+        now = self._clock()
+        if traffic is Traffic.DELIVERY:
+            alone = now - self._publication_at >= self._publications_quiet
+            budget = [self._deliveries_alone if alone else self._deliveries]
+        else:
+            self._publication_at, budget = now, []
         return [self._chat_limiter(chat), *budget, self._overall]
 
     async def acquire(self, chat: str | int, traffic: Traffic = Traffic.PUBLICATION) -> None:

@@ -155,7 +155,39 @@ async def test_paid_broadcast_raises_the_overall_ceiling(clock) -> None:
 
     stamps = await clock.run(*(one(700_000 + n) for n in range(1200)))
     per_second = _max_in_window(sorted(stamps), 1.0)
-    assert 30 < per_second <= 800  # well past the free 30/s, inside the deliveries' share of 1000/s
+    assert 30 < per_second <= 1000  # well past the free 30/s; no publication: the whole paid ceiling
+
+
+async def test_a_fan_out_in_a_quiet_hour_uses_the_whole_budget(clock) -> None:
+    """No channel post for a while: deliveries are not held to their share for posts that are not coming."""
+    telegram = limits(clock, overall=Rate(30, 1), publication_reserve=0.2, publications_quiet=10)
+
+    async def one(reader: int) -> float:
+        await telegram.acquire(reader, Traffic.DELIVERY)
+        return clock()
+
+    stamps = sorted(await clock.run(*(one(610_000 + n) for n in range(300))))
+    assert stamps[-1] - stamps[0] < 300 / 30 * 1.05  # 300 at the overall 30/s, not the share's 24/s
+    assert _max_in_window(stamps, 1.0) <= 30
+
+
+async def test_while_publications_go_out_deliveries_keep_to_their_share(clock) -> None:
+    telegram = limits(clock, overall=Rate(30, 1), publication_reserve=0.2, publications_quiet=10)
+    sent: dict[str, list[float]] = {"delivery": [], "publication": []}
+
+    async def send(chat: str | int, traffic: Traffic, at: float) -> None:
+        await clock.sleep(at)
+        await telegram.acquire(chat, traffic)
+        sent[traffic.value].append(clock())
+
+    start = clock()
+    posts = [send(f"@canal{n}", Traffic.PUBLICATION, n * 0.5) for n in range(40)]  # one every 0.5 s for 20 s
+    readers = [send(620_000 + n, Traffic.DELIVERY, 1.0 + n / 1000) for n in range(600)]  # booked once posts flow
+    await clock.run(*posts, *readers)
+    deliveries = sorted(sent["delivery"])
+    assert _max_in_window([t for t in deliveries if t < start + 20], 1.0) <= 24  # the share, while posts go out
+    assert _max_in_window(sorted(deliveries + sent["publication"]), 1.0) <= 30
+    assert max(b - a for a, b in zip(sorted(sent["publication"]), sorted(sent["publication"])[1:], strict=False)) < 1
 
 
 async def test_idle_per_chat_pacers_are_evicted(clock) -> None:
