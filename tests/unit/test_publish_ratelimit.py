@@ -124,9 +124,8 @@ async def test_a_descheduled_process_does_not_catch_up_in_a_burst(clock) -> None
     assert _max_in_window(sorted(stamps), 1.0) <= 30
 
 
-async def test_deliveries_never_starve_channel_publications(clock) -> None:
-    """A fan-out to 300 readers is under way; channel posts still go out within their reserved share."""
-    telegram = limits(clock, overall=Rate(30, 1), publication_reserve=0.2)
+def _recorder(clock: VirtualClock, telegram: TelegramLimits):
+    """``send(chat, traffic, at)``: wait until ``at``, take the turn; ``sent``: when each kind went."""
     sent: dict[str, list[float]] = {"delivery": [], "publication": []}
 
     async def send(chat: str | int, traffic: Traffic, at: float) -> None:
@@ -134,6 +133,13 @@ async def test_deliveries_never_starve_channel_publications(clock) -> None:
         await telegram.acquire(chat, traffic)
         sent[traffic.value].append(clock())
 
+    return send, sent
+
+
+async def test_deliveries_never_starve_channel_publications(clock) -> None:
+    """A fan-out to 300 readers is under way; channel posts still go out within their reserved share."""
+    telegram = limits(clock, overall=Rate(30, 1), publication_reserve=0.2)
+    send, sent = _recorder(clock, telegram)
     start = clock()
     readers = [send(600_000 + n, Traffic.DELIVERY, 0) for n in range(300)]
     posts = [send(f"@canal{n}", Traffic.PUBLICATION, 5.0) for n in range(10)]
@@ -173,13 +179,7 @@ async def test_a_fan_out_in_a_quiet_hour_uses_the_whole_budget(clock) -> None:
 
 async def test_while_publications_go_out_deliveries_keep_to_their_share(clock) -> None:
     telegram = limits(clock, overall=Rate(30, 1), publication_reserve=0.2, publications_quiet=10)
-    sent: dict[str, list[float]] = {"delivery": [], "publication": []}
-
-    async def send(chat: str | int, traffic: Traffic, at: float) -> None:
-        await clock.sleep(at)
-        await telegram.acquire(chat, traffic)
-        sent[traffic.value].append(clock())
-
+    send, sent = _recorder(clock, telegram)
     start = clock()
     posts = [send(f"@canal{n}", Traffic.PUBLICATION, n * 0.5) for n in range(40)]  # one every 0.5 s for 20 s
     readers = [send(620_000 + n, Traffic.DELIVERY, 1.0 + n / 1000) for n in range(600)]  # booked once posts flow
