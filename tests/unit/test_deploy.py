@@ -233,7 +233,7 @@ def instructions(name: str) -> list[str]:
 def test_dockerfile_builds_wheels_first_and_runs_slim_as_a_non_root_user() -> None:
     froms = instructions("FROM")
     assert len(froms) == 2 and all(f.startswith("python:3.11-slim") for f in froms)
-    assert "pip wheel" in instructions("RUN")[0] and ".[postgres]" in instructions("RUN")[0]
+    assert "pip wheel" in instructions("RUN")[0] and ".[postgres,fast]" in instructions("RUN")[0]
     assert any("from=wheels" in run and "--no-index" in run for run in instructions("RUN"))
     user = instructions("USER")[-1]
     assert user.split(":")[0] not in ("root", "0")
