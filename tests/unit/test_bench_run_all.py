@@ -126,7 +126,7 @@ def test_the_table_has_a_row_per_figure_with_baseline_ratio_target_and_verdict()
         "| render_telegram \\| ÷ parse | 1.50 CPU s | 0.75 CPU s: bare parse | 2.00× | ≤ 2× | yes "
         "| `.venv/bin/python bench/render.py --posts 10000 --repeat 3` |",
         "| `relais run` pub/s (PostgreSQL) | 180 pub/s | 60.0 pub/s: bare PTB | 3.00× | ≥ 1000 pub/s | **no** "
-        "| `.venv/bin/python bench/publish_rate.py --publications 1000 --runs 2` |",
+        "| `.venv/bin/python bench/publish_rate.py --publications 1000 --runs 3 --uvloop` |",
         "| crash test | 5/0, 0/0 | — | — | contract | **FAIL** | `.venv/bin/python bench/crash_test.py --seed 20261128` |",
         "| outbox CPU | 1.20 ms | — | — | — | — | `.venv/bin/python bench/publish_outbox.py 1000` |",
     ]
