@@ -22,7 +22,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -132,8 +132,9 @@ class _Pass:
         self.sent = GroupCommit(self._write_sent)
 
     async def _write_sent(self, outcomes: list[dict[str, Any]]) -> None:
-        async with self.writes, self._transaction() as connection:
-            await outbox.complete_publications(connection, outcomes, now=self.now)
+        assert self.held is not None, "run_once opens the pass's connection"
+        async with self.writes, self.held.begin():
+            await outbox.complete_publications(self.held, outcomes, now=self.now)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -189,8 +190,9 @@ class _Pass:
         assert self.deliveries is not None
         job = DeliveryJob.of(delivery)
         self.started.add(job.delivery_id)
+        lane = _reader(delivery)
         if self.outcomes is not None:  # this reader's previous outcome written first: ≤ 1 repeat per kill
-            await self.outcomes.settled(_reader(delivery))
+            await self.outcomes.settled(lane)
         timed = _Send("telegram", READERS, time.monotonic(), delivery.subscriber_id)
         try:
             render = self.deliveries.render(delivery)  # the fan-out's renderer reads the reader's follows: async
@@ -202,27 +204,18 @@ class _Pass:
                                   DELIVERIES.name))
             return
         await asyncio.shield(self.record_sent(DELIVERIES, job.delivery_id, sent, timed, urgent=job.tried_before,
-                                              lane=_reader(delivery)))
-
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
-        if self.held is None:
-            async with self.engine.begin() as connection:
-                yield connection
-            return
-        async with self.held.begin():
-            yield self.held
+                                              lane=lane))
 
     async def record_sent(self, kind: Kind, row_id: int, sent: Sent, timed: _Send, *, urgent: bool = False,
-                          **values: Any) -> None:
+                          lane: str = "", **values: Any) -> None:
         """The one place a successful send is recorded: a publication committed before its channel
         goes on (outcomes arriving together share a commit), a delivery in the current batch
-        unless ``urgent``; then counted and timed."""
+        unless ``urgent`` (``lane``: its reader's, see ``DeliveryOutcomes.settled``); then counted and timed."""
         if kind is PUBLICATIONS:
             await self.sent.add({"row_id": row_id, "sent_remote_id": str(sent.remote_id),
                                  "sent_remote_url": values.get("remote_url"), "version": values["sent_version"]})
         elif self.outcomes is not None:
-            await self.outcomes.add(row_id, str(sent.remote_id), lane=values["lane"], urgent=urgent)
+            await self.outcomes.add(row_id, str(sent.remote_id), lane=lane, urgent=urgent)
         else:
             async with self.writes, self.engine.begin() as connection:  # lanes at once: not the held connection
                 await outbox.complete(connection, row_id, remote_id=str(sent.remote_id), now=self.now, kind=kind)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, and_, inspect, select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.base import NO_VALUE
 
@@ -42,16 +42,15 @@ def notification_profile(settings: Settings) -> Profile:
 
 
 def _followed_query(post_id: int) -> Select[int, int, str]:
+    """(follower, tag id, tag) for each of the post's tags and each of its followers, in post order."""
     return (select(Follow.subscriber_id, Tag.id, Tag.display).join(PostTag, PostTag.tag_id == Tag.id)
             .join(Follow, Follow.tag_id == Tag.id).where(PostTag.post_id == post_id)
             .order_by(Follow.subscriber_id, PostTag.position))
 
 
 async def _followed_tags(session: AsyncSession, post_id: int, subscriber_id: int) -> list[FollowedTag]:
-    query = (select(Tag.id, Tag.display).join(PostTag, PostTag.tag_id == Tag.id)
-             .join(Follow, and_(Follow.tag_id == Tag.id, Follow.subscriber_id == subscriber_id))
-             .where(PostTag.post_id == post_id).order_by(PostTag.position))
-    return [FollowedTag(tag_id, display) for tag_id, display in (await session.execute(query)).all()]
+    query = _followed_query(post_id).where(Follow.subscriber_id == subscriber_id)
+    return [FollowedTag(tag_id, display) for _, tag_id, display in (await session.execute(query)).all()]
 
 
 async def _digest_entries(session: AsyncSession, delivery_id: int) -> list[DigestEntry]:
